@@ -1,0 +1,1 @@
+# Benchmarks of part: core (see bench/CMakeLists.txt)

@@ -1,0 +1,1 @@
+# Benchmarks of part: runtime (see bench/CMakeLists.txt)

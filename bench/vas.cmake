@@ -1,0 +1,1 @@
+# Benchmarks of part: vas (see bench/CMakeLists.txt)

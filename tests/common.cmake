@@ -1,0 +1,1 @@
+# Tests of part: common (see tests/CMakeLists.txt)

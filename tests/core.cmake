@@ -1,0 +1,1 @@
+# Tests of part: core (see tests/CMakeLists.txt)

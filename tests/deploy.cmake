@@ -1,0 +1,1 @@
+# Tests of part: deploy (see tests/CMakeLists.txt)

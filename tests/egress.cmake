@@ -1,0 +1,1 @@
+# Tests of part: egress (see tests/CMakeLists.txt)

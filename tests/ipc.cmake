@@ -1,0 +1,1 @@
+# Tests of part: ipc (see tests/CMakeLists.txt)

@@ -1,0 +1,1 @@
+# Tests of part: model (see tests/CMakeLists.txt)

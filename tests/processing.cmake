@@ -1,0 +1,1 @@
+# Tests of part: processing (see tests/CMakeLists.txt)

@@ -1,0 +1,1 @@
+# Tests of part: runtime (see tests/CMakeLists.txt)

@@ -1,0 +1,1 @@
+# Tests of part: vas_export (see tests/CMakeLists.txt)

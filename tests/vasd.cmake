@@ -1,0 +1,1 @@
+# Tests of part: vasd (see tests/CMakeLists.txt)
