@@ -180,7 +180,11 @@ struct ruth_ipc_error {
 };
 
 /* A decoded message. For INFER_RESPONSE, set u.infer_response.detections to an
- * array of RUTH_IPC_MAX_DETECTIONS before decoding (or use ruth_ipc_msg_init). */
+ * array of RUTH_IPC_MAX_DETECTIONS before decoding (or use ruth_ipc_msg_init).
+ * Note: ruth_ipc_decode() always decodes detections into m->det_storage and
+ * points u.infer_response.detections there, because the other union members
+ * overlay that pointer (a msg reused across types would hold a stale one).
+ * When encoding, detections may point at any caller array. */
 struct ruth_ipc_msg {
 	struct ruth_ipc_header hdr;
 	union {

@@ -46,6 +46,10 @@ struct vas_rtp_config {
 	uint32_t ssrc;                 /* 0: derived from the camera id */
 	char sdp_path[512];            /* "" : no SDP file */
 	uint32_t queue_packets;        /* bounded queue; default 256 */
+	/* Added by egress (additive): local source port of the RTP socket (RTCP from
+	 * local_port+1). 0: ephemeral. Set it when the MediaSoup PlainTransport runs
+	 * with comedia off, whose connect() must name this source tuple. */
+	uint16_t local_port;
 };
 
 struct vas_branch_stats {

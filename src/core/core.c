@@ -1,0 +1,464 @@
+/* core.c: ruth-ai-core's event loop. One thread: poll() over the model runtime
+ * connections and the control socket, with a timeout set by the next FPS tick,
+ * reconnect or deadline. Stream agents are evaluated every iteration (a few
+ * atomic loads of the export header; the core never reads pixels, only the
+ * header and, at selection, the slot metadata). */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "core.h"
+
+#define AGENT_REOPEN_NS (200ull * 1000000ull)
+#define LOOP_MAX_WAIT_MS 50
+#define DEADLINE_GRACE_NS (200ull * 1000000ull)
+
+int core_find_model(const struct core *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_models; i++)
+		if (!strcmp(c->models[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+static int find_sub(const struct core *c, int cam, int model)
+{
+	for (int i = 0; i < CORE_MAX_SUBS; i++)
+		if (c->subs[i].used && c->subs[i].cam == cam && c->subs[i].model == model)
+			return i;
+	return -1;
+}
+
+const char *core_sub_state(const struct core *c, const struct core_sub *s)
+{
+	const struct core_camera *cam = &c->cams[s->cam];
+	const struct model_conn *m = &c->models[s->model];
+	if (m->state != MODEL_READY)
+		return "model_unavailable";
+	if (cam->agent.state == AGENT_WAITING)
+		return "waiting_for_export";
+	if (cam->agent.state == AGENT_STALLED)
+		return "stalled";
+	return "active";
+}
+
+static void models_list(const struct core *c, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	for (size_t i = 0; i < c->n_models; i++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, cap - l, "%s%s", i ? ", " : "", c->models[i].id);
+	}
+	if (!c->n_models)
+		snprintf(buf, cap, "none");
+}
+
+int core_sub_add(struct core *c, const char *camera, const char *model, double fps, float threshold,
+		 uint32_t max_results, uint32_t max_inflight, char *err, size_t errlen)
+{
+	int cam = core_config_camera_index(&c->cfg, camera);
+	if (cam < 0) {
+		char known[1024] = "";
+		for (size_t i = 0; i < c->n_cams; i++) {
+			size_t l = strlen(known);
+			snprintf(known + l, sizeof(known) - l, "%s%s", i ? ", " : "", c->cams[i].id);
+		}
+		snprintf(err, errlen, "unknown camera '%s' (configured cameras: %s)", camera,
+			 c->n_cams ? known : "none");
+		return -1;
+	}
+	int mi = core_find_model(c, model);
+	if (mi < 0) {
+		char known[1024];
+		models_list(c, known, sizeof(known));
+		snprintf(err, errlen, "unknown model '%s' (discovered under %s: %s)", model, c->cfg.models_root,
+			 known);
+		return -1;
+	}
+	if (!(fps > 0 && fps <= CORE_FPS_MAX)) {
+		snprintf(err, errlen, "fps must be in (0, %g]; got %g", CORE_FPS_MAX, fps);
+		return -1;
+	}
+	if (threshold > 1) {
+		snprintf(err, errlen, "threshold must be in [0, 1]; got %g", (double)threshold);
+		return -1;
+	}
+	uint64_t now = kclock_mono_ns();
+	int si = find_sub(c, cam, mi);
+	if (si >= 0) {
+		struct core_sub *s = &c->subs[si];
+		fps_gate_set_fps(&s->gate, fps, now);
+		if (max_inflight)
+			fps_gate_set_max_inflight(&s->gate, max_inflight);
+		if (threshold >= 0)
+			s->score_threshold = threshold;
+		if (max_results)
+			s->max_results = max_results;
+		KLOG_INFO(&c->log, "subscription %s/%s updated: fps=%g threshold=%g", camera, model, fps,
+			  (double)s->score_threshold);
+		return 1;
+	}
+	for (si = 0; si < CORE_MAX_SUBS && c->subs[si].used; si++)
+		;
+	if (si == CORE_MAX_SUBS) {
+		snprintf(err, errlen, "too many subscriptions (max %d)", CORE_MAX_SUBS);
+		return -1;
+	}
+	struct core_sub *s = &c->subs[si];
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->serial = ++c->sub_serial;
+	s->cam = cam;
+	s->model = mi;
+	s->score_threshold = threshold >= 0 ? threshold : 0;
+	s->max_results = max_results;
+	fps_gate_init(&s->gate, fps, max_inflight ? max_inflight : 1);
+	model_conn_want(c, &c->models[mi], now);
+	KLOG_INFO(&c->log, "subscription %s/%s added: fps=%g max_inflight=%u", camera, model, fps,
+		  s->gate.max_inflight);
+	return 0;
+}
+
+int core_sub_remove(struct core *c, const char *camera, const char *model, char *err, size_t errlen)
+{
+	int cam = core_config_camera_index(&c->cfg, camera);
+	int mi = core_find_model(c, model);
+	int si = cam >= 0 && mi >= 0 ? find_sub(c, cam, mi) : -1;
+	if (si < 0) {
+		snprintf(err, errlen, "no subscription %s/%s%s", camera, model,
+			 cam < 0 ? " (unknown camera)" : mi < 0 ? " (unknown model)" : "");
+		return -1;
+	}
+	c->subs[si].used = false; /* requests in flight still report, then are forgotten */
+	KLOG_INFO(&c->log, "subscription %s/%s removed", camera, model);
+	return 0;
+}
+
+int core_init(struct core *c, const struct core_config *cfg, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = *cfg;
+	c->ctl_fd = -1;
+	for (int i = 0; i < CORE_MAX_CTL_CLIENTS; i++)
+		c->ctl_clients[i] = -1;
+	klog_ctx_init(&c->log, "ruth-ai-core", "%s", "");
+	c->started_ns = kclock_mono_ns();
+	c->rng = c->started_ns ^ ((uint64_t)getpid() << 32);
+	c->next_request_id = 1;
+	c->msg = calloc(1, sizeof(*c->msg));
+	if (!c->msg) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = ruth_models_discover(cfg->models_root, &c->models_found);
+	if (rc < 0) {
+		snprintf(err, errlen, "models_root '%s': cannot scan: %s", cfg->models_root, strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; i < c->models_found.n_invalid; i++)
+		KLOG_WARN(&c->log, "invalid model folder %s: %s", c->models_found.invalid[i].path,
+			  c->models_found.invalid[i].error);
+	for (size_t i = 0; i < c->models_found.n_models && c->n_models < CORE_MAX_MODELS; i++) {
+		const struct ruth_model_config *mc = &c->models_found.models[i];
+		model_conn_init(&c->models[c->n_models++], mc->model_id, mc, cfg->socket_dir,
+				cfg->reconnect_initial_ms);
+	}
+	KLOG_INFO(&c->log, "discovered %zu model(s) under %s (%zu invalid)", c->n_models, cfg->models_root,
+		  c->models_found.n_invalid);
+	uint64_t now = kclock_mono_ns();
+	for (size_t i = 0; i < cfg->n_cameras; i++) {
+		struct core_camera *cam = &c->cams[c->n_cams++];
+		snprintf(cam->id, sizeof(cam->id), "%s", cfg->cameras[i]);
+		stream_agent_init(&cam->agent, (uint64_t)cfg->stall_ms * 1000000ull, now);
+		klog_ctx_init(&cam->log, "ruth-ai-core", "cam=%s", cam->id);
+	}
+	/* Subscriptions from the file: a model that discovery did not find is a config error. */
+	for (size_t i = 0; i < cfg->n_subs; i++) {
+		const struct core_sub_config *sc = &cfg->subs[i];
+		if (core_find_model(c, sc->model) < 0) {
+			char known[1024];
+			models_list(c, known, sizeof(known));
+			snprintf(err, errlen,
+				 "%s:%d: field 'subscriptions[%zu].model': model '%s' not found under models_root '%s' (found: %s)",
+				 cfg->path, sc->model_line, i, sc->model, cfg->models_root, known);
+			return -ENOENT;
+		}
+		char e2[512];
+		if (core_sub_add(c, sc->camera, sc->model, sc->fps, sc->score_threshold, sc->max_results,
+				 sc->max_inflight, e2, sizeof(e2)) < 0) {
+			snprintf(err, errlen, "%s: subscriptions[%zu]: %s", cfg->path, i, e2);
+			return -EINVAL;
+		}
+	}
+	if (cfg->results[0]) {
+		c->results = fopen(cfg->results, "a");
+		if (!c->results) {
+			snprintf(err, errlen, "results '%s': %s", cfg->results, strerror(errno));
+			return -errno;
+		}
+	} else {
+		c->results = stdout;
+	}
+	if (cfg->control_socket[0]) {
+		rc = control_open(c, cfg->control_socket);
+		if (rc < 0) {
+			snprintf(err, errlen, "control_socket '%s': %s", cfg->control_socket, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void core_fini(struct core *c)
+{
+	uint64_t now = kclock_mono_ns();
+	for (size_t i = 0; i < c->n_models; i++) {
+		struct model_conn *m = &c->models[i];
+		if (m->fd >= 0)
+			model_conn_close(c, m, "ruth-ai-core shutting down", now);
+		free(m->rbuf);
+		free(m->wbuf);
+	}
+	for (size_t i = 0; i < c->n_cams; i++)
+		vas_export_reader_close(&c->cams[i].rd);
+	control_close(c);
+	if (c->results && c->results != stdout)
+		fclose(c->results);
+	else if (c->results)
+		fflush(c->results);
+	ruth_model_list_fini(&c->models_found);
+	free(c->msg);
+	c->msg = NULL;
+}
+
+/* ---------------------------------------------------------------- agents */
+
+static void camera_poll(struct core *c, struct core_camera *cam, uint64_t now)
+{
+	struct agent_obs o = { 0 };
+	if (cam->rd && vas_export_reader_check(cam->rd) != 0) {
+		KLOG_INFO(&cam->log, "export retired or replaced; reopening");
+		vas_export_reader_close(&cam->rd);
+		cam->next_open_ns = 0;
+	}
+	if (!cam->rd && now >= cam->next_open_ns) {
+		int rc = vas_export_reader_open(&cam->rd, cam->id);
+		if (rc < 0) {
+			cam->rd = NULL;
+			cam->next_open_ns = now + AGENT_REOPEN_NS;
+			if (rc != -ENOENT)
+				klog_ratelimited(&cam->log, &cam->open_rl, 1, 10000, KLOG_WARN,
+						 "cannot open export: %s", vas_export_strerror(rc));
+		}
+	}
+	if (cam->rd) {
+		struct vas_export_info info;
+		if (vas_export_reader_info(cam->rd, &info) == 0) {
+			o.present = !(info.flags & VAS_EXPORT_F_RETIRED);
+			o.generation = info.generation;
+			o.newest_seq = info.newest_seq;
+			o.heartbeat_ns = info.heartbeat_ns;
+			o.writer_alive = info.writer_pid > 0 && (kill(info.writer_pid, 0) == 0 || errno == EPERM);
+			cam->writer_pid = info.writer_pid;
+		}
+	}
+	unsigned ev = stream_agent_observe(&cam->agent, &o, now);
+	if (ev & AGENT_EV_GONE) {
+		KLOG_WARN(&cam->log, "export gone; waiting for it");
+		vas_export_reader_close(&cam->rd);
+		cam->next_open_ns = now + AGENT_REOPEN_NS;
+	}
+	if (ev & AGENT_EV_APPEARED)
+		KLOG_INFO(&cam->log, "export present: generation=%" PRIu64 " newest_seq=%" PRIu64, o.generation,
+			  o.newest_seq);
+	if (ev & AGENT_EV_NEW_GENERATION)
+		KLOG_INFO(&cam->log, "new export generation %" PRIu64, o.generation);
+	if (ev & AGENT_EV_STALLED)
+		KLOG_WARN(&cam->log, "stalled: no new frame for %u ms (writer heartbeat age %" PRIu64 " ms)",
+			  c->cfg.stall_ms, cam->agent.heartbeat_age_ns / 1000000);
+	if (ev & AGENT_EV_RESUMED)
+		KLOG_INFO(&cam->log, "frames flowing again");
+}
+
+/* ---------------------------------------------------------------- subscriptions */
+
+static void sub_poll(struct core *c, int si, uint64_t now)
+{
+	struct core_sub *s = &c->subs[si];
+	struct core_camera *cam = &c->cams[s->cam];
+	struct model_conn *m = &c->models[s->model];
+	if (cam->agent.state == AGENT_WAITING || !cam->rd)
+		return;
+	if (fps_gate_time_to_next(&s->gate, now))
+		return;
+	uint64_t seq = 0;
+	bool slot_free = !c->pending[c->next_request_id % CORE_PENDING_CAP].used;
+	enum fps_gate_decision d = fps_gate_poll(&s->gate, now, cam->agent.newest_seq, cam->agent.generation,
+						 model_conn_available(m) && slot_free, &seq);
+	if (d != FPS_GATE_SELECT)
+		return;
+	uint64_t id = c->next_request_id++;
+	struct core_pending *p = &c->pending[id % CORE_PENDING_CAP];
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->request_id = id;
+	p->sub = si;
+	p->sub_serial = s->serial;
+	p->model = s->model;
+	p->cam = s->cam;
+	p->fps = s->gate.fps;
+	p->t_selected_ns = now;
+	p->meta.seq = seq;
+	p->meta.generation = cam->agent.generation;
+	/* Only the slot's metadata (frame number, pts, capture times); never the pixels. */
+	struct vas_frame_view view;
+	if (vas_export_reader_peek(cam->rd, seq, &view) == 0) {
+		p->meta = view.meta;
+		p->meta_valid = true;
+	}
+	struct ruth_ipc_infer_request req;
+	memset(&req, 0, sizeof(req));
+	snprintf(req.camera_id, sizeof(req.camera_id), "%s", cam->id);
+	req.generation = p->meta.generation;
+	req.frame_seq = seq;
+	p->deadline_ns = now + (uint64_t)c->cfg.request_timeout_ms * 1000000ull;
+	req.deadline_ns = p->deadline_ns;
+	req.score_threshold = s->score_threshold;
+	req.max_results = s->max_results;
+	c->n_pending++;
+	if (model_conn_send_infer(c, m, id, &req) < 0) {
+		p->used = false;
+		c->n_pending--;
+		fps_gate_cancel(&s->gate);
+		return;
+	}
+	p->t_sent_ns = kclock_mono_ns();
+	s->sent++;
+}
+
+static void check_deadlines(struct core *c, uint64_t now)
+{
+	if (!c->n_pending)
+		return;
+	for (size_t i = 0; i < CORE_PENDING_CAP; i++) {
+		struct core_pending *p = &c->pending[i];
+		if (p->used && now > p->deadline_ns + DEADLINE_GRACE_NS) {
+			c->models[p->model].timeouts++;
+			core_fail_request(c, p, RUTH_IPC_E_DEADLINE_EXCEEDED,
+					  "no reply before the request deadline (enforced by ruth-ai-core)", now);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static void sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || !path[0])
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	if (len < sizeof(sa.sun_path)) {
+		memcpy(sa.sun_path, path, len);
+		if (sa.sun_path[0] == '@')
+			sa.sun_path[0] = 0;
+		static const char msg[] = "READY=1";
+		sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	}
+	close(fd);
+}
+
+int core_run(struct core *c, volatile int *stop)
+{
+	struct pollfd pfd[CORE_MAX_MODELS + CORE_MAX_CTL_CLIENTS + 1];
+	int owner[CORE_MAX_MODELS + CORE_MAX_CTL_CLIENTS + 1];
+	KLOG_INFO(&c->log, "READY cameras=%zu models=%zu subscriptions=%zu control=%s", c->n_cams, c->n_models,
+		  c->cfg.n_subs, c->cfg.control_socket[0] ? c->cfg.control_socket : "(none)");
+	sd_notify_ready();
+	uint64_t last_deadline_scan = 0;
+	while (!*stop) {
+		uint64_t now = kclock_mono_ns();
+		for (size_t i = 0; i < c->n_cams; i++)
+			camera_poll(c, &c->cams[i], now);
+		for (size_t i = 0; i < c->n_models; i++)
+			model_conn_tick(c, &c->models[i], now);
+		for (int i = 0; i < CORE_MAX_SUBS; i++)
+			if (c->subs[i].used)
+				sub_poll(c, i, now);
+		if (now - last_deadline_scan > 20000000ull) {
+			check_deadlines(c, now);
+			last_deadline_scan = now;
+		}
+		/* Wait: next tick of a live subscription, reconnect, or the agent poll interval. */
+		uint64_t wait_ns = (uint64_t)LOOP_MAX_WAIT_MS * 1000000ull;
+		now = kclock_mono_ns();
+		for (int i = 0; i < CORE_MAX_SUBS; i++) {
+			struct core_sub *s = &c->subs[i];
+			if (!s->used || c->cams[s->cam].agent.state == AGENT_WAITING)
+				continue;
+			uint64_t t = fps_gate_time_to_next(&s->gate, now);
+			if (t < wait_ns)
+				wait_ns = t;
+		}
+		for (size_t i = 0; i < c->n_models; i++) {
+			struct model_conn *m = &c->models[i];
+			if (m->state == MODEL_UNAVAILABLE) {
+				uint64_t t = m->next_retry_ns > now ? m->next_retry_ns - now : 0;
+				if (t < wait_ns)
+					wait_ns = t;
+			}
+		}
+		nfds_t n = 0;
+		for (size_t i = 0; i < c->n_models; i++) {
+			struct model_conn *m = &c->models[i];
+			if (m->fd < 0)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = m->fd, .events = POLLIN | (m->wlen ? POLLOUT : 0) };
+			owner[n++] = (int)i;
+		}
+		if (c->ctl_fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = c->ctl_fd, .events = POLLIN };
+			owner[n++] = -1;
+		}
+		for (int i = 0; i < CORE_MAX_CTL_CLIENTS; i++) {
+			if (c->ctl_clients[i] < 0)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = c->ctl_clients[i], .events = POLLIN };
+			owner[n++] = -2 - i;
+		}
+		/* Round up to whole milliseconds so a tick is never polled early. */
+		int timeout_ms = (int)((wait_ns + 999999) / 1000000);
+		int rc = poll(pfd, n, timeout_ms);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			KLOG_ERR(&c->log, "poll: %s", strerror(errno));
+			return -errno;
+		}
+		now = kclock_mono_ns();
+		for (nfds_t k = 0; k < n && rc > 0; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (owner[k] >= 0)
+				model_conn_on_io(c, &c->models[owner[k]], pfd[k].revents, now);
+			else if (owner[k] == -1)
+				control_on_accept(c);
+			else
+				control_on_client(c, -2 - owner[k]);
+		}
+	}
+	KLOG_INFO(&c->log, "stopping: %" PRIu64 " results written", c->results_written);
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* fps_gate.c: see fps_gate.h. */
+#include "fps_gate.h"
+
+#include <string.h>
+
+static uint64_t period_of(double fps)
+{
+	if (fps <= 0)
+		fps = 1;
+	double p = 1e9 / fps;
+	return p < 1 ? 1 : (uint64_t)(p + 0.5);
+}
+
+void fps_gate_init(struct fps_gate *g, double fps, uint32_t max_inflight)
+{
+	memset(g, 0, sizeof(*g));
+	g->fps = fps;
+	g->period_ns = period_of(fps);
+	g->max_inflight = max_inflight ? max_inflight : 1;
+	g->accounted_valid = true;
+}
+
+void fps_gate_set_fps(struct fps_gate *g, double fps, uint64_t now_ns)
+{
+	g->fps = fps;
+	g->period_ns = period_of(fps);
+	if (g->next_tick_ns && g->next_tick_ns > now_ns + g->period_ns)
+		g->next_tick_ns = now_ns + g->period_ns;
+}
+
+void fps_gate_set_max_inflight(struct fps_gate *g, uint32_t max_inflight)
+{
+	g->max_inflight = max_inflight ? max_inflight : 1;
+}
+
+uint64_t fps_gate_time_to_next(const struct fps_gate *g, uint64_t now_ns)
+{
+	if (!g->next_tick_ns || g->next_tick_ns <= now_ns)
+		return 0;
+	return g->next_tick_ns - now_ns;
+}
+
+static void account_drop(struct fps_gate *g, uint64_t newest, uint64_t *counter)
+{
+	/* The newest frame (and everything unaccounted before it) is dropped. */
+	if (!g->accounted_valid) {
+		*counter += 1;
+		g->accounted_valid = true;
+	} else if (newest > g->accounted_seq) {
+		g->c.dropped_not_due += newest - g->accounted_seq - 1;
+		*counter += 1;
+	}
+	if (newest > g->accounted_seq)
+		g->accounted_seq = newest;
+}
+
+enum fps_gate_decision fps_gate_poll(struct fps_gate *g, uint64_t now_ns, uint64_t newest_seq,
+				     uint64_t generation, bool available, uint64_t *seq_out)
+{
+	if (g->next_tick_ns && now_ns < g->next_tick_ns)
+		return FPS_GATE_NOT_DUE;
+	/* Schedule the next tick: anchored, but never in the past (no catch-up burst). */
+	if (!g->next_tick_ns || now_ns >= g->next_tick_ns + g->period_ns)
+		g->next_tick_ns = now_ns + g->period_ns;
+	else
+		g->next_tick_ns += g->period_ns;
+	g->c.ticks++;
+
+	if (generation != g->generation && newest_seq) {
+		if (g->generation)
+			g->c.generations++;
+		g->generation = generation;
+		g->last_sent_seq = 0;
+		g->accounted_seq = 0;
+		g->accounted_valid = false;
+	}
+	if (!newest_seq || newest_seq <= g->last_sent_seq ||
+	    (g->accounted_valid && newest_seq <= g->accounted_seq)) {
+		g->c.no_new_frame++;
+		return FPS_GATE_NO_NEW_FRAME;
+	}
+	if (!available) {
+		account_drop(g, newest_seq, &g->c.dropped_unavailable);
+		return FPS_GATE_UNAVAILABLE;
+	}
+	if (g->inflight >= g->max_inflight) {
+		account_drop(g, newest_seq, &g->c.dropped_inflight);
+		return FPS_GATE_INFLIGHT;
+	}
+	if (g->accounted_valid && newest_seq > g->accounted_seq + 1)
+		g->c.dropped_not_due += newest_seq - g->accounted_seq - 1;
+	g->accounted_valid = true;
+	g->accounted_seq = newest_seq;
+	g->last_sent_seq = newest_seq;
+	g->inflight++;
+	g->c.selected++;
+	*seq_out = newest_seq;
+	return FPS_GATE_SELECT;
+}
+
+void fps_gate_complete(struct fps_gate *g)
+{
+	if (g->inflight)
+		g->inflight--;
+	g->c.completed++;
+}
+
+void fps_gate_cancel(struct fps_gate *g)
+{
+	if (g->inflight)
+		g->inflight--;
+	if (g->c.selected)
+		g->c.selected--;
+	g->c.dropped_unavailable++;
+}
+
+const char *fps_gate_decision_name(enum fps_gate_decision d)
+{
+	switch (d) {
+	case FPS_GATE_NOT_DUE: return "not_due";
+	case FPS_GATE_SELECT: return "select";
+	case FPS_GATE_NO_NEW_FRAME: return "no_new_frame";
+	case FPS_GATE_INFLIGHT: return "inflight";
+	case FPS_GATE_UNAVAILABLE: return "unavailable";
+	}
+	return "?";
+}
