@@ -1,9 +1,10 @@
 /* bench_preprocess: 1920x1080 NV12 -> 128x128 float NHWC normalised (the
  * BlazeFace front input), fused ruth_preprocess_nv12 against the obvious
  * baseline: libswscale NV12 -> RGB24 at 128x128 (SWS_BILINEAR, context made
- * once) plus a normalise loop into float. Median of many runs each; the frame
- * is a real decoded frame of testsrc_1080p.mp4 when the media folder is there,
- * else a deterministic pattern.
+ * once) plus a normalise loop into float. Median of many runs each (default
+ * 301, or argv[1]), the two interleaved so both see the same cache state. The
+ * frame is a deterministic textured pattern: neither path's cost depends on
+ * the pixel values.
  *   BENCH preprocess_nv12_1080p_to_128 value=<us> unit=us baseline=<us> ratio=<r> target=0.5 */
 #include <stdint.h>
 #include <stdio.h>

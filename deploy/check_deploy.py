@@ -30,8 +30,11 @@ Dockerfiles
     check; the GPU package is pinned by version and sha256
   - every COPY from the build context names a file that exists
   - the fixed uids/gids agree with compose.yaml
+  - vasd and the core get the same arguments from their unit's ExecStart, their
+    image's CMD and compose.yaml
 systemd
-  - the template unit has the directives issue 6 lists; the core and runtimes
+  - the template unit has the directives issue 6 lists and nothing that turns
+    on the device allow-list (it would hide the GPU); the core and runtimes
     have no network; users and groups exist in the sysusers snippet
 """
 import argparse
@@ -419,6 +422,10 @@ def check_systemd(root, errs, texts=None):
     for p in ("/opt/ruth-ai/models/%i", "/dev/shm"):
         if p not in ro:
             errs.append("ruth-model-runtime@.service: ReadOnlyPaths must include %s" % p)
+    for k in ("PrivateDevices", "ProtectClock", "DeviceAllow", "DevicePolicy"):
+        if rt.get(k) and rt[k][-1] not in ("no", "false", "auto"):
+            errs.append("ruth-model-runtime@.service: %s=%s turns on the device allow-list and hides the GPU"
+                        % (k, rt[k][-1]))
     core = unit_directives(texts.get("ruth-ai-core.service", ""))
     if "yes" not in core.get("PrivateNetwork", []):
         errs.append("ruth-ai-core.service: needs PrivateNetwork=yes")
@@ -441,6 +448,43 @@ def check_systemd(root, errs, texts=None):
             errs.append("%s: NotifyAccess should be main" % unit)
 
 
+# ------------------------------------------------------------------ cross-file rules
+def exec_args(unit_text):
+    """ExecStart arguments of a unit without the binary and $VAR words."""
+    lines = [l.split("=", 1)[1] for l in unit_text.splitlines() if l.startswith("ExecStart=")]
+    if not lines:
+        return None
+    return [w for w in lines[-1].split()[1:] if not w.startswith("$")]
+
+
+def dockerfile_cmd(text):
+    m = re.findall(r"^CMD\s+(\[.*\])\s*$", text, re.M)
+    if not m:
+        return None
+    import json
+    return json.loads(m[-1])
+
+
+def check_same_arguments(doc, root, errs, units=None, dockerfiles=None):
+    """vasd and the core get the same arguments from systemd, compose and the
+    image, so the three ways to run them cannot drift apart."""
+    pairs = (("vasd", "vasd.service", "Dockerfile.vasd"),
+             ("ruth-ai-core", "ruth-ai-core.service", "Dockerfile.core"))
+    for svc, unit, dfile in pairs:
+        try:
+            ut = units[unit] if units else open(os.path.join(root, "deploy", "systemd", unit)).read()
+            dt = dockerfiles[dfile] if dockerfiles else open(os.path.join(root, "deploy", "docker", dfile)).read()
+        except OSError as e:
+            errs.append("arguments: %s" % e)
+            continue
+        ua, dc = exec_args(ut), dockerfile_cmd(dt)
+        cc = ((doc or {}).get("services") or {}).get(svc, {}).get("command")
+        if ua is None or dc is None or cc is None:
+            errs.append("arguments: %s: ExecStart, CMD or compose command missing" % svc)
+        elif not (ua == dc == cc):
+            errs.append("arguments: %s differs: unit %s, image CMD %s, compose %s" % (svc, ua, dc, cc))
+
+
 # ------------------------------------------------------------------ driver
 def run_checks(root, compose_path=None):
     errs = []
@@ -461,6 +505,7 @@ def run_checks(root, compose_path=None):
         check_compose(doc, root, errs, cpu)
     check_dockerfiles(root, errs)
     check_systemd(root, errs)
+    check_same_arguments(doc, root, errs)
     return errs
 
 
@@ -582,6 +627,8 @@ def self_test(root):
          lambda t: t.replace("ReadOnlyPaths=/opt/ruth-ai/models/%i\n", ""), "ReadOnlyPaths"),
         ("runtime not notify", "ruth-model-runtime@.service", lambda t: t.replace("Type=notify", "Type=simple"),
          "Type=notify"),
+        ("runtime hides the GPU", "ruth-model-runtime@.service",
+         lambda t: t.replace("ProtectHostname=yes", "ProtectHostname=yes\nProtectClock=yes"), "hides the GPU"),
         ("unknown user", "ruth-ai-core.service", lambda t: t.replace("User=ruth-core", "User=ruthcore"),
          "not created"),
         ("vasd without network", "vasd.service", lambda t: t.replace("[Service]\n", "[Service]\nPrivateNetwork=yes\n"),
@@ -601,7 +648,21 @@ def self_test(root):
             failed += 1
         else:
             print("self-test ok: %s -> %s" % (label, next(x for x in e if expect in x)))
-    total = len(compose_cases) + 1 + len(docker_cases) + len(unit_cases)
+    e = []
+    check_same_arguments(base, root, e)
+    if e:
+        print("self-test: the real files disagree on arguments:\n  " + "\n  ".join(e))
+        return 1
+    d = copy.deepcopy(base)
+    d["services"]["vasd"]["command"] = ["--config", "/etc/ruth-ai/other.yaml"]
+    e = []
+    check_same_arguments(d, root, e)
+    if not any("vasd differs" in x for x in e):
+        print("self-test FAIL: a compose command that differs from the unit was not caught")
+        failed += 1
+    else:
+        print("self-test ok: argument drift -> %s" % e[0])
+    total = len(compose_cases) + 1 + len(docker_cases) + len(unit_cases) + 1
     print("self-test: %d of %d broken files caught" % (total - failed, total))
     return 1 if failed else 0
 

@@ -1,7 +1,7 @@
 # Tests of part: deploy (see tests/CMakeLists.txt). Ports 18800-18849.
 #   deploy_check     compose.yaml, Dockerfiles, units against the deployment rules (+ self-test)
 #   deploy_systemd   systemd-analyze verify of the units, with negative checks; sysusers/tmpfiles
-#   deploy_health    ruth-health's command line and its answers without a runtime
+#   deploy_health    ruth-health and healthcheck.sh on bad input and unhealthy peers
 #   deploy_embedded  the embedded default started the way the systemd units start it
 # deploy/tools (ruth-health) is added here because the deploy part owns no
 # top-level CMake; the Dockerfiles build it with --target ruth-health.
@@ -35,4 +35,6 @@ endif()
 ruth_add_script_test(NAME deploy_embedded SCRIPT ${CMAKE_SOURCE_DIR}/tests/integration/deploy_embedded.sh
                      LABELS deploy TIMEOUT 180)
 set_tests_properties(deploy_embedded PROPERTIES SKIP_RETURN_CODE 77)
-set_property(TEST deploy_embedded APPEND PROPERTY ENVIRONMENT "DEPLOY_MISSING_TARGETS=${_deploy_missing}")
+# Space-separated: a CMake list's ';' would split the ENVIRONMENT entry.
+string(REPLACE ";" " " _deploy_missing_env "${_deploy_missing}")
+set_property(TEST deploy_embedded APPEND PROPERTY ENVIRONMENT "DEPLOY_MISSING_TARGETS=${_deploy_missing_env}")

@@ -10,7 +10,9 @@ foreach(t record rtp errors resilience)
   ruth_add_script_test(NAME egress_${t} SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/integration/egress_${t}.sh
                        LABELS egress TIMEOUT 240)
 endforeach()
-if(TARGET vasd)
+if(TARGET vasd AND TARGET vas_export)
+  add_executable(egress-reader integration/egress_reader.c)
+  target_link_libraries(egress-reader PRIVATE vas_export)
   foreach(t vasd_e2e vasd_cycles)
     ruth_add_script_test(NAME egress_${t} SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/integration/egress_${t}.sh
                          LABELS egress TIMEOUT 300)

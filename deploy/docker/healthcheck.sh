@@ -12,7 +12,8 @@
 #            RUTH_HEALTH_MAX_AGE_S (default 10) seconds.
 #   core     ruthctl gets an answer on the control socket.
 set -eu
-bin=$(dirname "$0")
+# The tools sit next to this script in the images (/opt/ruth-ai/bin).
+bin=${RUTH_HEALTH_BIN_DIR:-$(dirname "$0")}
 kind=${1:-runtime}
 case "$kind" in
 runtime)

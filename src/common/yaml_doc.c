@@ -215,8 +215,8 @@ int kyaml_get_str(const struct kyaml_doc *doc, kyaml_node map, const char *key, 
 		  bool required, char *dst, size_t cap, struct kyaml_err *err)
 {
 	char full[256];
-	const char *s;
-	kyaml_node v;
+	const char *s = NULL;
+	kyaml_node v = 0;
 	int r = get_scalar(doc, map, key, join(full, sizeof(full), path, key), required, &s, &v, err);
 	if (r <= 0)
 		return r;
@@ -232,8 +232,8 @@ int kyaml_get_u64(const struct kyaml_doc *doc, kyaml_node map, const char *key, 
 		  bool required, uint64_t min, uint64_t max, uint64_t *dst, struct kyaml_err *err)
 {
 	char full[256];
-	const char *s;
-	kyaml_node v;
+	const char *s = NULL;
+	kyaml_node v = 0;
 	int r = get_scalar(doc, map, key, join(full, sizeof(full), path, key), required, &s, &v, err);
 	if (r <= 0)
 		return r;
@@ -262,8 +262,8 @@ int kyaml_get_double(const struct kyaml_doc *doc, kyaml_node map, const char *ke
 		     bool required, double min, double max, double *dst, struct kyaml_err *err)
 {
 	char full[256];
-	const char *s;
-	kyaml_node v;
+	const char *s = NULL;
+	kyaml_node v = 0;
 	int r = get_scalar(doc, map, key, join(full, sizeof(full), path, key), required, &s, &v, err);
 	if (r <= 0)
 		return r;
@@ -282,8 +282,8 @@ int kyaml_get_bool(const struct kyaml_doc *doc, kyaml_node map, const char *key,
 		   bool required, bool *dst, struct kyaml_err *err)
 {
 	char full[256];
-	const char *s;
-	kyaml_node v;
+	const char *s = NULL;
+	kyaml_node v = 0;
 	int r = get_scalar(doc, map, key, join(full, sizeof(full), path, key), required, &s, &v, err);
 	if (r <= 0)
 		return r;
@@ -300,8 +300,8 @@ int kyaml_get_enum(const struct kyaml_doc *doc, kyaml_node map, const char *key,
 		   bool required, const char *const *choices, int *dst, struct kyaml_err *err)
 {
 	char full[256];
-	const char *s;
-	kyaml_node v;
+	const char *s = NULL;
+	kyaml_node v = 0;
 	int r = get_scalar(doc, map, key, join(full, sizeof(full), path, key), required, &s, &v, err);
 	if (r <= 0)
 		return r;

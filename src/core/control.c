@@ -209,7 +209,7 @@ static cJSON *list_json(struct core *c)
 		cJSON_AddItemToArray(models, j);
 	}
 	cJSON *subs = cJSON_AddArrayToObject(o, "subscriptions");
-	for (int i = 0; i < CORE_MAX_SUBS; i++) {
+	for (int i = 0; i < c->subs_hwm; i++) {
 		const struct core_sub *s = &c->subs[i];
 		if (!s->used)
 			continue;

@@ -30,7 +30,7 @@ int core_find_model(const struct core *c, const char *id)
 
 static int find_sub(const struct core *c, int cam, int model)
 {
-	for (int i = 0; i < CORE_MAX_SUBS; i++)
+	for (int i = 0; i < c->subs_hwm; i++)
 		if (c->subs[i].used && c->subs[i].cam == cam && c->subs[i].model == model)
 			return i;
 	return -1;
@@ -113,6 +113,8 @@ int core_sub_add(struct core *c, const char *camera, const char *model, double f
 	}
 	struct core_sub *s = &c->subs[si];
 	memset(s, 0, sizeof(*s));
+	if (si + 1 > c->subs_hwm)
+		c->subs_hwm = si + 1;
 	s->used = true;
 	s->serial = ++c->sub_serial;
 	s->cam = cam;
@@ -120,7 +122,14 @@ int core_sub_add(struct core *c, const char *camera, const char *model, double f
 	s->score_threshold = threshold >= 0 ? threshold : 0;
 	s->max_results = max_results;
 	fps_gate_init(&s->gate, fps, max_inflight ? max_inflight : 1);
-	model_conn_want(c, &c->models[mi], now);
+	/* Spread the model's subscriptions over the period: the k-th one of a model
+	 * starts at frac(k * golden ratio) of a period (even spacing for any count). */
+	struct model_conn *m = &c->models[mi];
+	double frac = (double)m->n_subs_added * 0.6180339887498949;
+	frac -= (double)(uint64_t)frac;
+	m->n_subs_added++;
+	fps_gate_set_phase(&s->gate, now + (uint64_t)(frac * (double)s->gate.period_ns));
+	model_conn_want(c, m, now);
 	KLOG_INFO(&c->log, "subscription %s/%s added: fps=%g max_inflight=%u", camera, model, fps,
 		  s->gate.max_inflight);
 	return 0;
@@ -219,6 +228,7 @@ int core_init(struct core *c, const struct core_config *cfg, char *err, size_t e
 void core_fini(struct core *c)
 {
 	uint64_t now = kclock_mono_ns();
+	c->stopping = true;
 	for (size_t i = 0; i < c->n_models; i++) {
 		struct model_conn *m = &c->models[i];
 		if (m->fd >= 0)
@@ -265,7 +275,12 @@ static void camera_poll(struct core *c, struct core_camera *cam, uint64_t now)
 			o.generation = info.generation;
 			o.newest_seq = info.newest_seq;
 			o.heartbeat_ns = info.heartbeat_ns;
-			o.writer_alive = info.writer_pid > 0 && (kill(info.writer_pid, 0) == 0 || errno == EPERM);
+			/* Only a silent writer is checked for life (kill -9 leaves the object behind). */
+			o.writer_alive = true;
+			if (info.heartbeat_ns && now > info.heartbeat_ns &&
+			    now - info.heartbeat_ns > (uint64_t)c->cfg.stall_ms * 1000000ull)
+				o.writer_alive = info.writer_pid > 0 &&
+						 (kill(info.writer_pid, 0) == 0 || errno == EPERM);
 			cam->writer_pid = info.writer_pid;
 		}
 	}
@@ -341,20 +356,35 @@ static void sub_poll(struct core *c, int si, uint64_t now)
 	}
 	p->t_sent_ns = kclock_mono_ns();
 	s->sent++;
+	if (!c->earliest_deadline_ns || p->deadline_ns < c->earliest_deadline_ns)
+		c->earliest_deadline_ns = p->deadline_ns;
 }
 
+/* Scans only when the earliest deadline (a lower bound: completed requests are
+ * not removed from it) has passed, and recomputes it: at most one scan per
+ * request_timeout_ms in normal operation. */
 static void check_deadlines(struct core *c, uint64_t now)
 {
-	if (!c->n_pending)
+	if (!c->n_pending) {
+		c->earliest_deadline_ns = 0;
 		return;
-	for (size_t i = 0; i < CORE_PENDING_CAP; i++) {
+	}
+	if (!c->earliest_deadline_ns || now <= c->earliest_deadline_ns + DEADLINE_GRACE_NS)
+		return;
+	uint64_t earliest = 0;
+	for (size_t i = 0; i < CORE_PENDING_CAP && c->n_pending; i++) {
 		struct core_pending *p = &c->pending[i];
-		if (p->used && now > p->deadline_ns + DEADLINE_GRACE_NS) {
+		if (!p->used)
+			continue;
+		if (now > p->deadline_ns + DEADLINE_GRACE_NS) {
 			c->models[p->model].timeouts++;
 			core_fail_request(c, p, RUTH_IPC_E_DEADLINE_EXCEEDED,
 					  "no reply before the request deadline (enforced by ruth-ai-core)", now);
+		} else if (!earliest || p->deadline_ns < earliest) {
+			earliest = p->deadline_ns;
 		}
 	}
+	c->earliest_deadline_ns = earliest;
 }
 
 /* ---------------------------------------------------------------- loop */
@@ -387,24 +417,20 @@ int core_run(struct core *c, volatile int *stop)
 	KLOG_INFO(&c->log, "READY cameras=%zu models=%zu subscriptions=%zu control=%s", c->n_cams, c->n_models,
 		  c->cfg.n_subs, c->cfg.control_socket[0] ? c->cfg.control_socket : "(none)");
 	sd_notify_ready();
-	uint64_t last_deadline_scan = 0;
 	while (!*stop) {
 		uint64_t now = kclock_mono_ns();
 		for (size_t i = 0; i < c->n_cams; i++)
 			camera_poll(c, &c->cams[i], now);
 		for (size_t i = 0; i < c->n_models; i++)
 			model_conn_tick(c, &c->models[i], now);
-		for (int i = 0; i < CORE_MAX_SUBS; i++)
+		for (int i = 0; i < c->subs_hwm; i++)
 			if (c->subs[i].used)
 				sub_poll(c, i, now);
-		if (now - last_deadline_scan > 20000000ull) {
-			check_deadlines(c, now);
-			last_deadline_scan = now;
-		}
+		check_deadlines(c, now);
 		/* Wait: next tick of a live subscription, reconnect, or the agent poll interval. */
 		uint64_t wait_ns = (uint64_t)LOOP_MAX_WAIT_MS * 1000000ull;
 		now = kclock_mono_ns();
-		for (int i = 0; i < CORE_MAX_SUBS; i++) {
+		for (int i = 0; i < c->subs_hwm; i++) {
 			struct core_sub *s = &c->subs[i];
 			if (!s->used || c->cams[s->cam].agent.state == AGENT_WAITING)
 				continue;

@@ -54,6 +54,7 @@ struct model_conn {
 	uint64_t next_retry_ns;
 	uint64_t handshake_deadline_ns;
 	uint32_t backoff_ms;
+	uint32_t n_subs_added; /* for spreading subscriptions' tick phases */
 	/* counters */
 	uint64_t connects, disconnects, connect_failures;
 	uint64_t requests, ok, failed, timeouts, late_replies;
@@ -96,6 +97,8 @@ struct core {
 	size_t n_models;
 	struct core_sub subs[CORE_MAX_SUBS];
 	uint32_t sub_serial;
+	int subs_hwm; /* subs[0..subs_hwm) may be used */
+	uint64_t earliest_deadline_ns; /* lower bound of pending deadlines (0 = none) */
 	struct core_pending pending[CORE_PENDING_CAP];
 	size_t n_pending;
 	uint64_t next_request_id;
@@ -107,6 +110,7 @@ struct core {
 	struct ruth_ipc_msg *msg; /* decode scratch (large) */
 	struct klog_ctx log;
 	uint64_t rng;
+	bool stopping;
 };
 
 /* core.c */

@@ -33,6 +33,11 @@ void fps_gate_set_max_inflight(struct fps_gate *g, uint32_t max_inflight)
 	g->max_inflight = max_inflight ? max_inflight : 1;
 }
 
+void fps_gate_set_phase(struct fps_gate *g, uint64_t first_tick_ns)
+{
+	g->next_tick_ns = first_tick_ns ? first_tick_ns : 1;
+}
+
 uint64_t fps_gate_time_to_next(const struct fps_gate *g, uint64_t now_ns)
 {
 	if (!g->next_tick_ns || g->next_tick_ns <= now_ns)

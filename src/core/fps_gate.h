@@ -61,6 +61,12 @@ void fps_gate_init(struct fps_gate *g, double fps, uint32_t max_inflight);
 void fps_gate_set_fps(struct fps_gate *g, double fps, uint64_t now_ns);
 void fps_gate_set_max_inflight(struct fps_gate *g, uint32_t max_inflight);
 
+/* Place the first tick at first_tick_ns (before the first poll). Subscriptions of
+ * one model are spread over the period this way, so that N cameras at the same
+ * rate do not send N requests at the same instant (the runtime's queue would
+ * answer BUSY to the burst, always to the same cameras). */
+void fps_gate_set_phase(struct fps_gate *g, uint64_t first_tick_ns);
+
 /* Nanoseconds until the next tick (0 when due now). */
 uint64_t fps_gate_time_to_next(const struct fps_gate *g, uint64_t now_ns);
 

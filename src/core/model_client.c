@@ -126,7 +126,7 @@ void model_conn_close(struct core *c, struct model_conn *m, const char *why, uin
 		if (c->pending[i].used && c->pending[i].model == idx)
 			core_fail_request(c, &c->pending[i], RUTH_IPC_E_MODEL_UNAVAILABLE, msg, now);
 	m->inflight = 0;
-	if (was_ready) {
+	if (was_ready && !c->stopping) {
 		m->disconnects++;
 		KLOG_WARN(&m->log, "runtime unavailable: %s; reconnecting with backoff", why);
 	}

@@ -99,7 +99,9 @@ void core_finish_request(struct core *c, struct core_pending *p, const struct ru
 		char iso[40];
 		iso_time(iso, sizeof(iso), p->meta.capture_realtime_ns);
 		cJSON_AddStringToObject(o, "capture_time", iso);
-		cJSON_AddNumberToObject(o, "capture_realtime_ns", (double)p->meta.capture_realtime_ns);
+		char ns[24];
+		snprintf(ns, sizeof(ns), "%" PRIu64, p->meta.capture_realtime_ns);
+		cJSON_AddRawToObject(o, "capture_realtime_ns", ns);
 	}
 	cJSON *r = ruth_result_json(m->cfg, resp);
 	if (r) {
@@ -115,7 +117,9 @@ void core_finish_request(struct core *c, struct core_pending *p, const struct ru
 			cJSON_ReplaceItemInObjectCaseSensitive(fr, "generation", cJSON_CreateRaw(g2));
 		}
 	}
-	cJSON_AddNumberToObject(o, "result_realtime_ns", (double)kclock_real_ns());
+	char rns[24];
+	snprintf(rns, sizeof(rns), "%" PRIu64, kclock_real_ns());
+	cJSON_AddRawToObject(o, "result_realtime_ns", rns);
 	cJSON *lat = cJSON_AddObjectToObject(o, "latency_us");
 	cJSON_AddNumberToObject(lat, "queue", (double)queue_us);
 	cJSON_AddNumberToObject(lat, "ipc", (double)ipc_us);

@@ -115,9 +115,20 @@ static int recv_until(struct ruth_ipc_client *c, struct ruth_ipc_msg *m, uint64_
 				return 0;
 			}
 			if (r != RUTH_IPC_ENEEDMORE) {
-				/* The stream cannot be resynchronised after a bad envelope;
-				 * callers close the client on any codec error. */
-				c->have = 0;
+				struct ruth_ipc_header h;
+				if (r == RUTH_IPC_EMAGIC || r == RUTH_IPC_ETOOLARGE ||
+				    ruth_ipc_decode_header(c->rx, c->have, &h) < 0) {
+					/* A broken envelope: the stream cannot be
+					 * resynchronised; the caller must close. */
+					c->have = 0;
+					return r;
+				}
+				/* A whole message with a sound envelope but a body we
+				 * refuse (type, version, layout): drop just that one so
+				 * pipelined replies behind it survive. */
+				size_t used = RUTH_IPC_HEADER_SIZE + h.body_len;
+				memmove(c->rx, c->rx + used, c->have - used);
+				c->have -= used;
 				return r;
 			}
 		}

@@ -1,6 +1,7 @@
 /* result_json.c: see result_json.h. */
 #include "result_json.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -69,9 +70,14 @@ cJSON *ruth_result_json(const struct ruth_model_config *cfg, const struct ruth_i
 	if (!cJSON_AddStringToObject(o, "message", msg) ||
 	    !cJSON_AddStringToObject(o, "mode", ruth_ipc_mode_name(resp->mode)))
 		goto fail;
+	/* generation and seq are 64-bit (generation is a nanosecond timestamp):
+	 * a JSON number through a double would lose the low digits, so they are
+	 * written as exact integer literals. */
+	char gen[24], seq[24];
+	snprintf(gen, sizeof(gen), "%" PRIu64, resp->generation);
+	snprintf(seq, sizeof(seq), "%" PRIu64, resp->frame_seq);
 	cJSON *fr = cJSON_AddObjectToObject(o, "frame");
-	if (!fr || !cJSON_AddNumberToObject(fr, "generation", (double)resp->generation) ||
-	    !cJSON_AddNumberToObject(fr, "seq", (double)resp->frame_seq) ||
+	if (!fr || !cJSON_AddRawToObject(fr, "generation", gen) || !cJSON_AddRawToObject(fr, "seq", seq) ||
 	    !cJSON_AddNumberToObject(fr, "width", resp->frame_width) ||
 	    !cJSON_AddNumberToObject(fr, "height", resp->frame_height))
 		goto fail;

@@ -1,7 +1,8 @@
 /* ruth_models.c: `ruth-models`, what discovery sees.
  *
  *   ruth-models list [ROOT]   table of valid models, then invalid folders with their error
- *   ruth-models check DIR     validate one model folder (model.yaml + weights); the
+ *   ruth-models check DIR     validate one model folder (model.yaml, weights and, for
+ *                             a custom postprocessor, the handler .so); the
  *                             template's `make check` uses it
  *
  * ROOT defaults to $RUTH_MODELS_ROOT, else RUTH_DEFAULT_MODELS_ROOT.
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ruth/model_config.h"
 
@@ -109,6 +111,12 @@ static int cmd_check(const char *dir)
 	}
 	if (ruth_model_config_check_weights(c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "INVALID %s\n", err);
+		goto out;
+	}
+	/* The runtime would fail at start without it; say so now, with the fix. */
+	if (c->postprocess.handler[0] && access(c->postprocess.handler, R_OK) != 0) {
+		fprintf(stderr, "INVALID handler %s: %s (build it: make handler)\n", c->postprocess.handler,
+			strerror(errno));
 		goto out;
 	}
 	char tasks[128];

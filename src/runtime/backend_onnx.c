@@ -68,8 +68,40 @@ static int ort_status(OrtStatus *st, const char *what, char *err, size_t errlen)
 	}
 }
 
+struct ruth_backend;
+static void ort_note_error(struct ruth_backend *b, const char *message);
+
+/* ORT's own log lines go through our logger (one line, no colours, the
+ * runtime's context), so journald sees one format. ORT calls this from any
+ * thread; klog is thread-safe. */
+static void ort_log(void *param, OrtLoggingLevel severity, const char *category, const char *logid,
+		    const char *code_location, const char *message)
+{
+	(void)category;
+	(void)logid;
+	(void)code_location;
+	struct ruth_backend *b = param;
+	const struct klog_ctx *ctx = (const struct klog_ctx *)b;
+	if (severity >= ORT_LOGGING_LEVEL_ERROR && message)
+		ort_note_error(b, message);
+	enum klog_level lv = severity >= ORT_LOGGING_LEVEL_ERROR     ? KLOG_ERROR
+			     : severity == ORT_LOGGING_LEVEL_WARNING ? KLOG_WARN
+			     : severity == ORT_LOGGING_LEVEL_INFO    ? KLOG_INFO
+								     : KLOG_DEBUG;
+	char line[512];
+	snprintf(line, sizeof(line), "%s", message ? message : "");
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	klog(ctx, lv, "onnxruntime: %s", line);
+}
+
 struct ruth_backend {
-	struct klog_ctx log;
+	struct klog_ctx log; /* first member: ort_log() gets the backend as its param */
+	/* The last ERROR line ORT logged; set only while the main thread creates
+	 * sessions (start), read right after, so no lock. It carries the detail the
+	 * OrtStatus lacks ("libcuda.so.1: cannot open shared object file"). */
+	char last_ort_error[512];
 	const struct ruth_model_config *cfg;
 	OrtEnv *env;
 	OrtSession *session;
@@ -93,6 +125,27 @@ struct ruth_backend_worker {
 	struct ruth_pp_tensor out_desc[RUTH_BACKEND_MAX_OUTPUTS];
 	const char *in_name_ptr;
 };
+
+static void ort_note_error(struct ruth_backend *b, const char *message)
+{
+	snprintf(b->last_ort_error, sizeof(b->last_ort_error), "%s", message);
+}
+
+/* "... Failed to load library /a/b/libx.so with error: /a/b/libx.so: cannot
+ * open ..." -> "libx.so: cannot open ...": the part an operator acts on. */
+static const char *ort_error_detail(const struct ruth_backend *b)
+{
+	const char *p = strstr(b->last_ort_error, "with error: ");
+	if (!p)
+		return NULL;
+	p += strlen("with error: ");
+	const char *colon = strchr(p, ':');
+	const char *slash = NULL;
+	for (const char *q = p; *q && (!colon || q < colon); q++)
+		if (*q == '/')
+			slash = q;
+	return slash ? slash + 1 : p;
+}
 
 static OrtStatus *make_options(const struct ruth_model_config *cfg, OrtSessionOptions **out)
 {
@@ -130,7 +183,11 @@ static int create_session(struct ruth_backend *b, int use_cuda, char *err, size_
 	int r = ort_status(make_options(b->cfg, &o), "session options", err, errlen);
 	if (r < 0)
 		return r;
+	b->last_ort_error[0] = '\0';
 	if (use_cuda && (r = append_cuda(o, b->cfg, err, errlen)) < 0) {
+		const char *detail = ort_error_detail(b);
+		if (detail)
+			snprintf(err, errlen, "CUDA provider: %s", detail);
 		g_ort->ReleaseSessionOptions(o);
 		return r;
 	}
@@ -311,8 +368,9 @@ static int onnx_open(struct ruth_backend **out, const struct ruth_backend_open_a
 	}
 	b->cfg = a->cfg;
 	klog_ctx_init(&b->log, "ruth-model-runtime", "model=%s", a->cfg->model_id);
-	if ((r = ort_status(g_ort->CreateEnv(ORT_LOGGING_LEVEL_ERROR, "ruth-model-runtime", &b->env), "ORT env",
-			    info->reason, sizeof(info->reason))) < 0)
+	if ((r = ort_status(g_ort->CreateEnvWithCustomLogger(ort_log, b, ORT_LOGGING_LEVEL_ERROR,
+							     "ruth-model-runtime", &b->env),
+			    "ORT env", info->reason, sizeof(info->reason))) < 0)
 		goto fail;
 	if ((r = ort_status(g_ort->CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &b->meminfo),
 			    "ORT memory info", info->reason, sizeof(info->reason))) < 0)

@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"                        (always accepted: root, the runtime's own uid and gid)\n"
 		"  --force-cpu           never try the GPU (overrides gpu: required)\n"
 		"  --force-stub          serve in stub mode without loading the model\n"
-		"  --no-sandbox          skip no_new_privs/Landlock/seccomp (debugging only)\n"
+		"  --no-sandbox          skip no_new_privs/Landlock/seccomp (debugging only; --user still applies)\n"
 		"exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid model.yaml\n",
 		RUTH_IPC_MAX_INFLIGHT);
 }
@@ -335,9 +335,8 @@ int main(int argc, char **argv)
 	gid_t gid;
 	if (ruth__sandbox_prepare(rt, &uid, &gid) < 0)
 		goto out;
-	if (rt->opt.no_sandbox) {
-		KLOG_WARN(&rt->log, "--no-sandbox: running WITHOUT privilege drop, Landlock or seccomp");
-	} else if (ruth__sandbox_apply(rt, uid, gid) < 0) {
+	/* The user switch happens even with --no-sandbox; the rest is skipped then. */
+	if (ruth__sandbox_apply(rt, uid, gid) < 0) {
 		KLOG_ERR(&rt->log, "cannot apply the sandbox; refusing to serve");
 		goto out;
 	}

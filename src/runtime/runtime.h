@@ -93,6 +93,7 @@ struct ruth_job {
 	uint64_t request_id;
 	uint16_t version;
 	uint64_t enqueue_ns;
+	int cancelled;              /* its connection closed while queued: skip the work (under qlock) */
 	struct ruth_ipc_infer_request req;
 	struct ruth_ipc_msg resp;   /* response being built (det_storage inside) */
 	uint8_t *out;               /* encoded response, out_cap bytes, allocated at start */

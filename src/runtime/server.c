@@ -111,14 +111,18 @@ static void *worker_main(void *arg)
 		struct ruth_job *job = s->queue[s->qhead];
 		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qlen--;
+		int cancelled = job->cancelled;
 		pthread_mutex_unlock(&s->qlock);
 
-		ruth__worker_process(w, job);
-		job->resp.hdr.type = RUTH_IPC_INFER_RESPONSE;
-		job->resp.hdr.version = job->version;
-		job->resp.hdr.request_id = job->request_id;
-		int n = ruth_ipc_encode(&job->resp, job->out, job->out_cap);
-		job->out_len = n > 0 ? (size_t)n : 0;
+		job->out_len = 0;
+		if (!cancelled) {
+			ruth__worker_process(w, job);
+			job->resp.hdr.type = RUTH_IPC_INFER_RESPONSE;
+			job->resp.hdr.version = job->version;
+			job->resp.hdr.request_id = job->request_id;
+			int n = ruth_ipc_encode(&job->resp, job->out, job->out_cap);
+			job->out_len = n > 0 ? (size_t)n : 0;
+		}
 
 		job->next = NULL;
 		pthread_mutex_lock(&s->dlock);
@@ -152,6 +156,19 @@ static struct conn *conn_lookup(struct server *s, uint64_t id)
 
 static void conn_close(struct server *s, struct conn *c)
 {
+	if (c->inflight) {
+		/* Queued work for a client that left is skipped, not run: walk the
+		 * bounded queue once and mark its jobs (workers read the mark under
+		 * qlock when they dequeue). Jobs already running finish and are dropped. */
+		uint64_t id = conn_id(c);
+		pthread_mutex_lock(&s->qlock);
+		for (uint32_t i = 0; i < s->qlen; i++) {
+			struct ruth_job *j = s->queue[(s->qhead + i) % s->qcap];
+			if (j->conn_id == id)
+				j->cancelled = 1;
+		}
+		pthread_mutex_unlock(&s->qlock);
+	}
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	s->conns[c->slot] = NULL;
@@ -297,16 +314,18 @@ static int handle_hello(struct server *s, struct conn *c, const uint8_t *buf, si
 	ruth_ipc_msg_init(m);
 	int r = ruth_ipc_decode(buf, len, m);
 	if (r < 0) {
-		send_error(s, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad HELLO: %s", ruth_ipc_strerror(r));
+		if (send_error(s, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad HELLO: %s", ruth_ipc_strerror(r)) < 0)
+			return -1;
 		c->closing = 1;
 		return 0;
 	}
 	uint16_t lo = m->u.hello.min_version > RUTH_IPC_VERSION_MIN ? m->u.hello.min_version : RUTH_IPC_VERSION_MIN;
 	uint16_t hi = m->u.hello.max_version < RUTH_IPC_VERSION ? m->u.hello.max_version : RUTH_IPC_VERSION;
 	if (lo > hi) {
-		send_error(s, c, rid, RUTH_IPC_E_UNSUPPORTED_VERSION,
-			   "client speaks versions %u..%u, this runtime %u..%u", m->u.hello.min_version,
-			   m->u.hello.max_version, RUTH_IPC_VERSION_MIN, RUTH_IPC_VERSION);
+		if (send_error(s, c, rid, RUTH_IPC_E_UNSUPPORTED_VERSION,
+			       "client speaks versions %u..%u, this runtime %u..%u", m->u.hello.min_version,
+			       m->u.hello.max_version, RUTH_IPC_VERSION_MIN, RUTH_IPC_VERSION) < 0)
+			return -1;
 		c->closing = 1;
 		return 0;
 	}
@@ -392,6 +411,7 @@ static int handle_infer(struct server *s, struct conn *c, const uint8_t *buf, si
 	job->request_id = rid;
 	job->version = c->version;
 	job->enqueue_ns = kclock_mono_ns();
+	job->cancelled = 0;
 	job->req = *req;
 	s->queue[(s->qhead + s->qlen) % s->qcap] = job;
 	s->qlen++;
@@ -426,12 +446,9 @@ static int handle_message(struct server *s, struct conn *c, const uint8_t *buf, 
 	return send_error(s, c, rid, RUTH_IPC_E_UNKNOWN_TYPE, "message type %u is not a request", hdr->type);
 }
 
-static uint64_t le64(const uint8_t *p)
+static uint32_t le32(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void conn_read(struct server *s, struct conn *c)
@@ -462,8 +479,9 @@ static void conn_read(struct server *s, struct conn *c)
 				break;
 			}
 			if (r == RUTH_IPC_ETOOLARGE) {
-				if (send_error(s, c, le64(p + 8), RUTH_IPC_E_TOO_LARGE, "body_len above %u; closing",
-					       RUTH_IPC_MAX_BODY) < 0)
+				/* An error about the byte stream: request_id 0 (docs/ipc-contract.md). */
+				if (send_error(s, c, 0, RUTH_IPC_E_TOO_LARGE, "body_len %llu above %u; closing",
+					       (unsigned long long)le32(p + 16), RUTH_IPC_MAX_BODY) < 0)
 					return;
 				c->closing = 1;
 				break;
@@ -571,9 +589,11 @@ static void drain_completions(struct server *s)
 	while (j) {
 		struct ruth_job *next = j->next;
 		struct conn *c = conn_lookup(s, j->conn_id);
-		atomic_fetch_add(&s->rt->requests_total, 1);
-		if (j->resp.u.infer_response.status != RUTH_IPC_OK)
-			atomic_fetch_add(&s->rt->requests_failed, 1);
+		if (j->out_len) {
+			atomic_fetch_add(&s->rt->requests_total, 1);
+			if (j->resp.u.infer_response.status != RUTH_IPC_OK)
+				atomic_fetch_add(&s->rt->requests_failed, 1);
+		}
 		atomic_fetch_sub(&s->rt->inflight, 1);
 		if (c) {
 			c->inflight--;

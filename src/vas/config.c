@@ -50,10 +50,13 @@ static int parse_reconnect(const struct kyaml_doc *d, kyaml_node n, const char *
 		return r;
 	if ((r = kyaml_get_u32(d, n, "max_ms", path, false, 10, 3600000, &c->reconnect_max_ms, e)) < 0)
 		return r;
-	if (c->reconnect_max_ms < c->reconnect_initial_ms)
-		return kyaml_fail(d, kyaml_map_get(d, n, "max_ms") ? kyaml_map_get(d, n, "max_ms") : n, path, e,
+	if (c->reconnect_max_ms < c->reconnect_initial_ms) {
+		char full[128];
+		snprintf(full, sizeof(full), "%s.max_ms", path);
+		return kyaml_fail(d, kyaml_map_get(d, n, "max_ms") ? kyaml_map_get(d, n, "max_ms") : n, full, e,
 				  "max_ms (%u) must be >= initial_ms (%u)", c->reconnect_max_ms,
 				  c->reconnect_initial_ms);
+	}
 	return 0;
 }
 

@@ -44,8 +44,10 @@ struct vas_ingest {
 	struct vas_branch *record;
 	struct vas_branch *rtp;
 
-	/* Counters: written by the camera thread only, read by the status writer. */
-	atomic_uint_fast64_t frames_decoded, decode_errors, reconnects, packets;
+	/* Counters: written by the camera thread only, read by the status writer.
+	 * Relaxed atomics suffice: each is an independent monotonic statistic and
+	 * nothing else is published through them. */
+	atomic_uint_fast64_t frames_decoded, frames_corrupt, decode_errors, reconnects, packets;
 	atomic_uint_fast64_t first_frame_ns, last_frame_ns;
 
 	/* Strings and geometry, under lock; changed only on state changes. */
@@ -138,6 +140,9 @@ static void conn_close(struct vas_ingest *in, struct conn *c)
 	av_frame_free(&c->frame);
 	av_packet_free(&c->pkt);
 	avcodec_free_context(&c->dec);
+	/* Closing an RTSP session sends TEARDOWN; give it a short deadline so a
+	 * dead or frozen server cannot hold the camera here. */
+	arm_deadline(in, 500);
 	avformat_close_input(&c->fmt);
 }
 
@@ -260,22 +265,19 @@ static void pace(struct vas_ingest *in, struct conn *c, const AVPacket *pkt)
 	}
 }
 
-static uint64_t frame_flags(const AVFrame *f, bool discontinuity)
-{
-	uint64_t fl = 0;
 #ifdef VAS_HAVE_FRAME_TAP
+static uint32_t frame_flags(const AVFrame *f, bool discontinuity)
+{
+	uint32_t fl = 0;
 	if (f->key_frame)
 		fl |= VAS_FRAME_F_KEYFRAME;
 	if ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)
 		fl |= VAS_FRAME_F_CORRUPT;
 	if (discontinuity)
 		fl |= VAS_FRAME_F_DISCONTINUITY;
-#else
-	(void)f;
-	(void)discontinuity;
-#endif
 	return fl;
 }
+#endif
 
 /* Drain decoded frames. Returns 1 when max_frames was reached. */
 static int receive_frames(struct vas_ingest *in, struct conn *c, bool *first_of_conn, bool reconnected)
@@ -286,9 +288,14 @@ static int receive_frames(struct vas_ingest *in, struct conn *c, bool *first_of_
 			return 0; /* EAGAIN, EOF, or an error reported by send_packet */
 		uint64_t n = atomic_load_explicit(&in->frames_decoded, memory_order_relaxed) + 1;
 		uint64_t now = kclock_mono_ns();
-		bool disc = *first_of_conn && reconnected;
-		uint64_t fl = frame_flags(c->frame, disc);
-		(void)fl;
+		if ((c->frame->flags & AV_FRAME_FLAG_CORRUPT) || c->frame->decode_error_flags) {
+			/* The decoder concealed damage in this frame; it still goes out
+			 * (flagged corrupt in the export) because a damaged frame of a
+			 * live camera is worth more than none. */
+			uint64_t k = atomic_fetch_add_explicit(&in->frames_corrupt, 1, memory_order_relaxed) + 1;
+			klog_ratelimited(&in->log, &in->rl_dec, 3, 5000, KLOG_WARN,
+					 "decode error: corrupt frame concealed (%" PRIu64 " so far)", k);
+		}
 #ifdef VAS_HAVE_FRAME_TAP
 		/* The decode boundary: the only place frames leave the decoder. The
 		 * push takes a reference into the Phase 1 ring and never blocks. */
@@ -298,7 +305,8 @@ static int receive_frames(struct vas_ingest *in, struct conn *c, bool *first_of_
 			/* The stream's time base can differ per connection; the tap
 			 * converts pts with the frame's own. */
 			c->frame->time_base = c->fmt->streams[c->vstream]->time_base;
-			vas_frame_tap_push(in->tap, c->frame, n, (uint32_t)fl);
+			vas_frame_tap_push(in->tap, c->frame, n,
+					   frame_flags(c->frame, *first_of_conn && reconnected));
 		}
 #endif
 		if (*first_of_conn || (uint32_t)c->frame->width != in->width ||
@@ -383,6 +391,15 @@ static int conn_run(struct vas_ingest *in, struct conn *c, bool reconnected)
 		if (in->rtp)
 			in->rtp->ops->packet(in->rtp, c->pkt);
 		r = avcodec_send_packet(c->dec, c->pkt);
+		if (r == AVERROR(EAGAIN)) {
+			/* The decoder wants its output drained before it takes more
+			 * input; drain, then hand the same packet in again. */
+			if (receive_frames(in, c, &first, reconnected)) {
+				av_packet_unref(c->pkt);
+				return 1;
+			}
+			r = avcodec_send_packet(c->dec, c->pkt);
+		}
 		av_packet_unref(c->pkt);
 		if (r < 0 && r != AVERROR(EAGAIN)) {
 			atomic_fetch_add_explicit(&in->decode_errors, 1, memory_order_relaxed);
@@ -573,6 +590,7 @@ void vas_ingest_stats(struct vas_ingest *in, struct vas_ingest_stats *st)
 	pthread_mutex_unlock(&in->lock);
 	st->frames_decoded = atomic_load_explicit(&in->frames_decoded, memory_order_relaxed);
 	st->decode_errors = atomic_load_explicit(&in->decode_errors, memory_order_relaxed);
+	st->frames_corrupt = atomic_load_explicit(&in->frames_corrupt, memory_order_relaxed);
 	st->reconnects = atomic_load_explicit(&in->reconnects, memory_order_relaxed);
 	st->packets = atomic_load_explicit(&in->packets, memory_order_relaxed);
 	uint64_t f0 = atomic_load_explicit(&in->first_frame_ns, memory_order_relaxed);

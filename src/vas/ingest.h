@@ -35,7 +35,8 @@ struct vas_ingest_stats {
 	uint64_t frames_decoded;
 	uint64_t frames_exported;
 	uint64_t frames_dropped;
-	uint64_t decode_errors;
+	uint64_t decode_errors;  /* packets the decoder rejected, and errors it reported while concealing */
+	uint64_t frames_corrupt; /* frames the decoder flagged as corrupt (concealed) */
 	uint64_t reconnects;     /* connection attempts after the first */
 	uint64_t packets;        /* video packets read */
 	double active_s;         /* seconds from the first to the last decoded frame */

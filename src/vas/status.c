@@ -54,6 +54,7 @@ int vas_status_write(const char *path, bool export_enabled, const struct vas_ing
 		cJSON_AddNumberToObject(o, "height", s->height);
 		cJSON_AddStringToObject(o, "codec", s->codec);
 		cJSON_AddNumberToObject(o, "decode_errors", (double)s->decode_errors);
+		cJSON_AddNumberToObject(o, "frames_corrupt", (double)s->frames_corrupt);
 		cJSON_AddNumberToObject(o, "packets", (double)s->packets);
 		cJSON_AddNumberToObject(o, "active_s", s->active_s);
 		cJSON_AddBoolToObject(o, "export", s->export_enabled);

@@ -7,6 +7,11 @@
  *    consumes it all and re-encodes to identical bytes (a fixed point);
  *  - header-only parsing agrees with the full decoder about magic and size.
  *
+ * Seed corpus: tests/fuzz/corpus_ipc/ holds one file per message type (the
+ * byte vectors of tests/unit/test_ipc_codec.c) and a few malformed ones
+ * (truncated, bad magic, too large, too many detections, a future-version
+ * HELLO, two messages back to back).
+ *
  * Two builds of this file: with clang -fsanitize=fuzzer it is a libFuzzer
  * target; without (RUTH_FUZZ_REPLAY) a main() replays the files named on the
  * command line (the seed corpus), so every compiler exercises the corpus. */

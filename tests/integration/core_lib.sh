@@ -77,7 +77,7 @@ start_rtsp() { # PORT NAME=FILE...
 write_vasd_config() {
 	local f=$1 port=$2; shift 2
 	{
-		echo "export: {ring_size: 4, slots: 4}"
+		echo "export: {ring_size: 4, slots: 8}" # 8 slots: a frame lives ~330 ms, slack for sanitizer builds
 		echo "cameras:"
 		for cm in "$@"; do
 			echo "  - {id: ${cm%%=*}, url: rtsp://127.0.0.1:$port/${cm#*=}, transport: tcp, decode_threads: 1, timeout_ms: 2000, reconnect: {initial_ms: 200, max_ms: 1000}}"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# deploy_health: ruth-health (the containers' IPC health probe) fails the right
-# way when there is no healthy runtime to ask. Its success path, against a real
-# runtime, is checked by deploy_embedded.
-#   usage errors -> exit 2 with a message; no socket, a peer that speaks
-#   something else, a peer that never answers -> exit 1, bounded by --timeout-ms.
+# deploy_health: ruth-health (the containers' IPC health probe) and
+# deploy/docker/healthcheck.sh fail the right way when there is nothing healthy
+# to ask. Their success paths, against real processes, are checked by
+# deploy_embedded.
+#   ruth-health: usage errors -> exit 2 with a message; no socket, a peer that
+#   speaks something else, a peer that never answers -> exit 1, bounded by
+#   --timeout-ms.
+#   healthcheck.sh: missing or stale vasd status file -> 1; model.yaml without
+#   model_id -> 1; a quoted model_id is parsed; unknown kind -> 2.
 set -euo pipefail
 BIN=${RUTH_BIN_DIR:?RUTH_BIN_DIR not set}
 H="$BIN/ruth-health"
@@ -54,4 +58,27 @@ expect 1 "handshake failed" -- --socket "$tmp/silent.sock" --timeout-ms 700
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -lt 5000 ] || fail "a silent peer held ruth-health for ${ms} ms (timeout 700 ms)"
 echo "ok: silent peer given up after ${ms} ms"
+
+# deploy/docker/healthcheck.sh, the containers' HEALTHCHECK, on what it must refuse.
+HC="$(dirname "${BASH_SOURCE[0]}")/../../deploy/docker/healthcheck.sh"
+hc() { # CODE PATTERN -- ENV... KIND: run healthcheck.sh with ENV, expect CODE and PATTERN
+    local code=$1 pat=$2; shift 3
+    local rc=0 out
+    out=$(env RUTH_HEALTH_BIN_DIR="$BIN" "$@" 2>&1) || rc=$?
+    [ "$rc" = "$code" ] || fail "healthcheck.sh ${*: -1}: exit $rc, expected $code; output: $out"
+    [ -z "$pat" ] || printf '%s' "$out" | grep -q -- "$pat" || fail "healthcheck.sh: output lacks '$pat': $out"
+    echo "ok: healthcheck.sh ${*: -1} -> exit $rc${pat:+ ($pat)}"
+}
+st="$tmp/status.json"
+hc 1 "no status file" -- RUTH_VASD_STATUS_FILE="$st" sh "$HC" vasd
+echo '{}' > "$st"
+hc 0 "" -- RUTH_VASD_STATUS_FILE="$st" sh "$HC" vasd
+touch -d '-60 seconds' "$st"
+hc 1 "not rewritten for" -- RUTH_VASD_STATUS_FILE="$st" sh "$HC" vasd
+mkdir -p "$tmp/model"
+printf 'model_name: x\n' > "$tmp/model/model.yaml"
+hc 1 "no model_id" -- RUTH_MODEL_DIR="$tmp/model" RUTH_SOCKET_DIR="$tmp" sh "$HC" runtime
+printf 'model_id: "quoted-id"  # comment\n' > "$tmp/model/model.yaml"
+hc 1 "quoted-id.sock" -- RUTH_MODEL_DIR="$tmp/model" RUTH_SOCKET_DIR="$tmp" sh "$HC" runtime
+hc 2 "usage" -- sh "$HC" bogus
 echo "PASS deploy_health"

@@ -62,7 +62,7 @@ mutate() { # NAME SED-EXPR: copy vasd.service to NAME.service with SED-EXPR appl
     return 0
 }
 mutate bad-key 's/^NoNewPrivileges=yes/NoNewPriviledges=yes/'
-mutate bad-type 's/^Type=notify/Type=notfy/'
+mutate bad-type 's/^Type=.*/Type=notfy/'
 mutate bad-exec "s#^ExecStart=[^ ]*#ExecStart=$tmp/no-such-binary#"
 mutate bad-section 's/^\[Service\]/[Servce]/'
 for b in bad-key bad-type bad-exec bad-section; do

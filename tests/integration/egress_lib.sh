@@ -39,15 +39,24 @@ decode_errors() { ffmpeg -nostdin -v error -i "$1" -f null - 2>&1 | head -5; }
 # md5 of each decoded frame, one per line
 frame_md5s() { ffmpeg -nostdin -v error -i "$1" -f framemd5 - 2>/dev/null | grep -v '^#' | awk -F, '{gsub(/ /,"",$6); print $6}'; }
 stat_field() { # stat_field FILE BRANCH FIELD  (from egress-feed --stats output)
-	grep "^STATS $2 " "$1" | tail -1 | tr ' ' '\n' | grep "^$3=" | head -1 | cut -d= -f2- | tr -d '"'
+	if [ "$3" = last_error ]; then
+		grep "^STATS $2 " "$1" | tail -1 | sed -n 's/.* last_error="\(.*\)"$/\1/p'
+	else
+		grep "^STATS $2 " "$1" | tail -1 | sed 's/ last_error=.*//' | tr ' ' '\n' | grep "^$3=" | head -1 | cut -d= -f2-
+	fi
 }
 # An RTP consumer: ffmpeg reading the SDP; writes framemd5 to $2, stderr to $3. Sets CONSUMER_PID.
+# Optional 4th argument: stop after that many frames (ffmpeg then flushes and exits by itself).
 start_consumer() {
-	ffmpeg -nostdin -v error -protocol_whitelist file,udp,rtp -i "$1" -f framemd5 "$2" 2>"$3" &
+	# -flush_packets 1: each frame's line is written at once, so stopping the
+	# consumer with a signal loses nothing it decoded.
+	# env --default-signal=INT: background jobs of a script start with SIGINT ignored;
+	# ffmpeg stopped by SIGINT flushes its decoder, by SIGTERM it does not.
+	env --default-signal=INT ffmpeg -nostdin -v error -protocol_whitelist file,udp,rtp -buffer_size 4194304 -i "$1" ${4:+-frames:v $4} -flush_packets 1 -f framemd5 "$2" 2>"$3" &
 	CONSUMER_PID=$!
 	PIDS+=("$CONSUMER_PID")
 }
-stop_consumer() { # SIGINT: ffmpeg flushes and writes its output
+stop_consumer() {
 	kill -INT "$CONSUMER_PID" 2>/dev/null
 	local i
 	for i in $(seq 50); do kill -0 "$CONSUMER_PID" 2>/dev/null || break; sleep 0.1; done

@@ -313,13 +313,32 @@ out:
 	return r;
 }
 
-int rt_export_open(struct rt_export *e, const char *camera_id, const char *image, uint32_t slots, const char *group)
+int rt_export_open_crop(struct rt_export *e, const char *camera_id, const char *image, uint32_t slots,
+			const char *group, uint32_t cx, uint32_t cy, uint32_t cw, uint32_t ch)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->camera_id, sizeof(e->camera_id), "%s", camera_id);
 	if (decode_image(image, &e->nv12, &e->width, &e->height) < 0) {
 		fprintf(stderr, "cannot decode %s\n", image);
 		return -1;
+	}
+	if (cw && ch) {
+		/* Even origin and size keep the chroma grid aligned. */
+		cx &= ~1u, cy &= ~1u, cw &= ~1u, ch &= ~1u;
+		if (cx + cw > e->width || cy + ch > e->height)
+			return -1;
+		uint8_t *c = malloc((size_t)cw * ch * 3 / 2);
+		if (!c)
+			return -1;
+		const uint8_t *uv = e->nv12 + (size_t)e->width * e->height;
+		for (uint32_t y = 0; y < ch; y++)
+			memcpy(c + (size_t)y * cw, e->nv12 + (size_t)(cy + y) * e->width + cx, cw);
+		for (uint32_t y = 0; y < ch / 2; y++)
+			memcpy(c + (size_t)cw * ch + (size_t)y * cw, uv + (size_t)(cy / 2 + y) * e->width + cx, cw);
+		free(e->nv12);
+		e->nv12 = c;
+		e->width = cw;
+		e->height = ch;
 	}
 	struct vas_export_writer_config cfg = {
 		.camera_id = e->camera_id,
@@ -335,6 +354,11 @@ int rt_export_open(struct rt_export *e, const char *camera_id, const char *image
 		return -1;
 	}
 	return 0;
+}
+
+int rt_export_open(struct rt_export *e, const char *camera_id, const char *image, uint32_t slots, const char *group)
+{
+	return rt_export_open_crop(e, camera_id, image, slots, group, 0, 0, 0, 0);
 }
 
 int64_t rt_export_publish(struct rt_export *e)

@@ -58,6 +58,9 @@ struct rt_export {
 };
 /* Decode image (any format libavformat reads) to NV12 and open an export for it. */
 int rt_export_open(struct rt_export *e, const char *camera_id, const char *image, uint32_t slots, const char *group);
+/* The same with the image cropped to (x, y, w, h) first (even values). */
+int rt_export_open_crop(struct rt_export *e, const char *camera_id, const char *image, uint32_t slots,
+			const char *group, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 int64_t rt_export_publish(struct rt_export *e);
 void rt_export_close(struct rt_export *e);
 

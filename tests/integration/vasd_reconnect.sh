@@ -3,7 +3,8 @@
 # times: vasd reconnects every time and A's frames resume, while camera B on a
 # second server keeps its frame rate throughout and never reconnects. At the
 # end: fd count and RSS within a small bound of their values after the first
-# reconnect, exactly one shm object per camera, none after SIGTERM.
+# reconnect, exactly one shm object per camera, none after SIGTERM. Then a
+# stalled (SIGSTOPped) server: detected after timeout_ms, resumes after SIGCONT.
 CAM_PREFIX=vt-recon-$$
 source "$(dirname "$0")/vasd_lib.sh"
 PA=18520 PB=18521
@@ -54,6 +55,13 @@ NREC=$(grep -c "streaming .*(reconnected)" "$T/vasd.log" || true)
 [ "$NREC" -ge "$ROUNDS" ] || fail "only $NREC reconnects of $A logged, expected $ROUNDS"
 [ "$FD2" -le $((FD1 + 2)) ] || fail "fd leak: $FD1 fds after the first reconnect, $FD2 at the end"
 [ "$RSS2" -le $((RSS1 + 24576)) ] || fail "memory growth: RSS $RSS1 kB after the first reconnect, $RSS2 kB at the end"
+log "stalled server (SIGSTOP): the timeout turns it into a disconnect, SIGCONT resumes"
+kill -STOP "$SRV_A"
+wait_for 10 "stall of $A detected" eval '[ "$(json_get $ST $A state)" != streaming ]'
+json_get "$ST" $A last_error | grep -q "no data for 2000 ms" || fail "stall reason: '$(json_get "$ST" $A last_error)'"
+before=$(json_get "$ST" $A frames_decoded)
+kill -CONT "$SRV_A"
+wait_for 15 "frames of $A resume after SIGCONT" eval 'frames_at_least $ST $A $((before + 5))'
 N=$(ls /dev/shm/vas."$CAM_PREFIX"* 2>/dev/null | wc -l)
 [ "$N" = 2 ] || fail "expected 2 shm objects, found $N: $(ls /dev/shm/vas."$CAM_PREFIX"* 2>/dev/null)"
 stop_vasd

@@ -32,7 +32,7 @@ struct mount {
 	char name[64];
 	const char *file;
 	char es_path[512];
-	const char *codec; /* "h264" or "h265" */
+	const char *codec; /* "h264", "h265", or "aac" (audio-only clips, for tests of sources without video) */
 	int fps_n, fps_d;
 };
 
@@ -49,10 +49,16 @@ static int extract(struct mount *m, const char *codec)
 
 	snprintf(m->es_path, sizeof(m->es_path), "%s/%s.%s", g_tmpdir, m->name, codec);
 	gchar *loc = g_strescape(m->file, NULL);
-	snprintf(desc, sizeof(desc),
-		 "filesrc location=\"%s\" ! qtdemux ! %sparse name=parse ! "
-		 "video/x-%s,stream-format=byte-stream,alignment=au ! filesink location=\"%s\"",
-		 loc, codec, codec, m->es_path);
+	if (!strcmp(codec, "aac"))
+		snprintf(desc, sizeof(desc),
+			 "filesrc location=\"%s\" ! qtdemux ! aacparse name=parse ! "
+			 "audio/mpeg,mpegversion=4,stream-format=adts ! filesink location=\"%s\"",
+			 loc, m->es_path);
+	else
+		snprintf(desc, sizeof(desc),
+			 "filesrc location=\"%s\" ! qtdemux ! %sparse name=parse ! "
+			 "video/x-%s,stream-format=byte-stream,alignment=au ! filesink location=\"%s\"",
+			 loc, codec, codec, m->es_path);
 	g_free(loc);
 	GstElement *p = gst_parse_launch(desc, &gerr);
 	if (!p) {
@@ -77,7 +83,7 @@ static int extract(struct mount *m, const char *codec)
 			gst_object_unref(pad);
 		if (parse)
 			gst_object_unref(parse);
-		if (m->fps_n <= 0) {
+		if (m->fps_n <= 0 && strcmp(codec, "aac") != 0) {
 			fprintf(stderr, "rtsp-test-server: %s: no frame rate in the stream, assuming 25/1\n", m->file);
 			m->fps_n = 25;
 			m->fps_d = 1;
@@ -187,8 +193,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < n; i++) {
-		if (extract(&mounts[i], "h264") < 0 && extract(&mounts[i], "h265") < 0) {
-			fprintf(stderr, "rtsp-test-server: %s: no H.264 or H.265 video stream in an MP4 container\n",
+		if (extract(&mounts[i], "h264") < 0 && extract(&mounts[i], "h265") < 0 &&
+		    extract(&mounts[i], "aac") < 0) {
+			fprintf(stderr, "rtsp-test-server: %s: no H.264, H.265 or AAC stream in an MP4 container\n",
 				mounts[i].file);
 			goto cleanup;
 		}
@@ -204,11 +211,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char launch[1400], path[80];
 		const char *c = mounts[i].codec;
-		snprintf(launch, sizeof(launch),
-			 "( multifilesrc location=\"%s\" loop=true "
-			 "caps=\"video/x-%s,stream-format=byte-stream,framerate=%d/%d\" ! %sparse name=parse ! "
-			 "rtp%spay name=pay0 pt=96 config-interval=-1 )",
-			 mounts[i].es_path, c, mounts[i].fps_n, mounts[i].fps_d, c, c);
+		if (!strcmp(c, "aac"))
+			snprintf(launch, sizeof(launch),
+				 "( multifilesrc location=\"%s\" loop=true "
+				 "caps=\"audio/mpeg,mpegversion=4,stream-format=adts\" ! aacparse ! "
+				 "rtpmp4gpay name=pay0 pt=97 )",
+				 mounts[i].es_path);
+		else
+			snprintf(launch, sizeof(launch),
+				 "( multifilesrc location=\"%s\" loop=true "
+				 "caps=\"video/x-%s,stream-format=byte-stream,framerate=%d/%d\" ! %sparse name=parse ! "
+				 "rtp%spay name=pay0 pt=96 config-interval=-1 )",
+				 mounts[i].es_path, c, mounts[i].fps_n, mounts[i].fps_d, c, c);
 		GstRTSPMediaFactory *f = gst_rtsp_media_factory_new();
 		gst_rtsp_media_factory_set_launch(f, launch);
 		gst_rtsp_media_factory_set_shared(f, TRUE);

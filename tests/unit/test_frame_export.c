@@ -481,6 +481,25 @@ static void test_bad_objects(void **state)
 	assert_int_equal(vas_export_reader_open(&r, cam), VAS_EXPORT_EBADHEADER); /* 4 slots do not fit */
 	h->slot_count = 1;
 	assert_int_equal(vas_export_reader_open(&r, cam), 0); /* now consistent */
+	/* A slot claiming more bytes than the slot holds is refused, never read. */
+	struct vas_export_slot *slot = (struct vas_export_slot *)((uint8_t *)h + 4096);
+	slot->width = 5000;
+	slot->height = 10;
+	slot->stride_y = slot->stride_uv = 5056;
+	slot->offset_uv = 5056 * 10;
+	slot->data_size = 5056 * 15;
+	atomic_store(&slot->lock, 2);
+	atomic_store(&h->newest_seq, 1);
+	struct vas_frame_view v;
+	uint8_t tiny[16];
+	assert_int_equal(vas_export_reader_peek(r, 1, &v), VAS_EXPORT_EBADHEADER);
+	assert_int_equal(vas_export_reader_copy(r, 1, tiny, sizeof(tiny), NULL), VAS_EXPORT_EBADHEADER);
+	slot->width = slot->stride_y = slot->stride_uv = 16;
+	slot->height = 8;
+	slot->offset_uv = 16 * 8;
+	slot->data_size = 16 * 12;
+	assert_int_equal(vas_export_reader_peek(r, 1, &v), 0);
+	assert_int_equal(vas_export_reader_copy(r, 1, tiny, sizeof(tiny), NULL), VAS_EXPORT_ETOOSMALL);
 	vas_export_reader_close(&r);
 	h->data_capacity = 5000; /* beyond the slot stride */
 	assert_int_equal(vas_export_reader_open(&r, cam), VAS_EXPORT_EBADHEADER);

@@ -35,6 +35,7 @@ enum scenario {
 	SC_GARBAGE,      /* HELLO_ACK, then bytes that are not an envelope */
 	SC_STALE_FIRST,  /* HELLO_ACK, then a reply to an unknown request id before the real one */
 	SC_BAD_VERSION,  /* HELLO_ACK choosing a version the client does not speak */
+	SC_BAD_BODY,     /* HELLO_ACK, then a reply with a malformed body and a good one behind it */
 };
 
 struct fixture {
@@ -183,6 +184,23 @@ static void serve(int lfd, enum scenario sc)
 			_exit(6);
 		static const char junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
 		ruth_ipc_write_all(fd, junk, sizeof(junk));
+		sleep_ms(500);
+		_exit(0);
+	}
+	if (sc == SC_BAD_BODY) {
+		if (!srv_read(fd, q) || q->hdr.type != RUTH_IPC_INFER_REQUEST)
+			_exit(6);
+		static uint8_t out[24 + 216 + 4096];
+		fill_response(a, q, 0);
+		int n = ruth_ipc_encode(a, out, sizeof(out));
+		if (n != 24 + 216)
+			_exit(8);
+		memset(out + 24 + 48, 'x', RUTH_IPC_MESSAGE_MAX); /* message without a NUL */
+		fill_response(a, q, 2);
+		int n2 = ruth_ipc_encode(a, out + n, sizeof(out) - (size_t)n);
+		if (n2 < 0)
+			_exit(8);
+		ruth_ipc_write_all(fd, out, (size_t)(n + n2));
 		sleep_ms(500);
 		_exit(0);
 	}
@@ -434,6 +452,30 @@ static void test_garbage_reply(void **state)
 	assert_int_equal(stop_server(f, false), 0);
 }
 
+/* A reply whose envelope is sound but whose body is malformed is reported
+ * and dropped alone; the pipelined reply behind it still arrives. */
+static void test_bad_body_then_good(void **state)
+{
+	(void)state;
+	struct fixture *f = start_server(SC_BAD_BODY);
+	struct ruth_ipc_client *c = NULL;
+	assert_int_equal(ruth_ipc_client_connect(&c, f->path, "test-client", 5000, NULL), 0);
+	struct ruth_ipc_msg *m = malloc(sizeof(*m));
+	assert_non_null(m);
+	ruth_ipc_msg_init(m);
+	m->hdr.type = RUTH_IPC_INFER_REQUEST;
+	m->hdr.request_id = 55;
+	strcpy(m->u.infer_request.camera_id, "cam-b");
+	assert_int_equal(ruth_ipc_client_send(c, m), 0);
+	assert_int_equal(ruth_ipc_client_recv(c, m, 5000), RUTH_IPC_EMALFORMED);
+	assert_int_equal(ruth_ipc_client_recv(c, m, 5000), 0);
+	assert_true(m->hdr.request_id == 55);
+	assert_int_equal(m->u.infer_response.n_detections, 2);
+	free(m);
+	ruth_ipc_client_close(&c);
+	assert_int_equal(stop_server(f, false), 0);
+}
+
 static void test_stale_reply_skipped(void **state)
 {
 	(void)state;
@@ -545,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_silent_server_times_out),
 		cmocka_unit_test(test_error_reply_surfaced),
 		cmocka_unit_test(test_garbage_reply),
+		cmocka_unit_test(test_bad_body_then_good),
 		cmocka_unit_test(test_stale_reply_skipped),
 		cmocka_unit_test(test_connect_errors),
 		cmocka_unit_test(test_write_all),

@@ -247,6 +247,12 @@ static void test_decoder_synthetic(void **st)
 	assert_float_equal(d[1].score, w1, 1e-5);
 	assert_float_equal((d[1].x0 + d[1].x1) / 2, cx * 2.0f, 1e-2);
 	assert_float_equal(d[1].y0, (104 - 15) * 4.0f, 1e-2);
+	/* A non-finite regressor drops that anchor instead of reporting NaN boxes. */
+	r[0] = NAN;
+	assert_int_equal(pp->run(state, y.t, 4, &map, &params, scratch, d, 16, &n), 0);
+	assert_int_equal(n, 1);
+	assert_float_equal(d[0].score, w1, 1e-5);
+	r[0] = 4;
 	/* max_results cuts. */
 	params.max_results = 1;
 	assert_int_equal(pp->run(state, y.t, 4, &map, &params, scratch, d, 16, &n), 0);
@@ -261,6 +267,24 @@ static void test_decoder_synthetic(void **st)
 	assert_int_equal(pp->run(state, y.t, 4, &map, &params, scratch, d, 16, &n), -EINVAL);
 	free(scratch);
 	pp->destroy(state);
+	/* Params: variant must agree with the input size; unknown keys are refused. */
+	const char *cases[][3] = {{"variant", "front", "0"}, {"variant", "back", "variant back needs"},
+				  {"variant", "side", "expected front or back"}, {"anchors", "x", "unknown parameter"}};
+	for (size_t i = 0; i < 4; i++) {
+		cfg.postprocess.n_params = 1;
+		snprintf(cfg.postprocess.params[0].key, sizeof(cfg.postprocess.params[0].key), "%s", cases[i][0]);
+		snprintf(cfg.postprocess.params[0].value, sizeof(cfg.postprocess.params[0].value), "%s", cases[i][1]);
+		err[0] = 0;
+		int rc = pp->create(&state, &cfg, err, sizeof(err));
+		if (!strcmp(cases[i][2], "0")) {
+			assert_int_equal(rc, 0);
+			pp->destroy(state);
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			assert_non_null(strstr(err, cases[i][2]));
+		}
+	}
+	cfg.postprocess.n_params = 0;
 	/* create() needs the input size. */
 	cfg.expected_width = 0;
 	assert_int_equal(pp->create(&state, &cfg, err, sizeof(err)), -EINVAL);

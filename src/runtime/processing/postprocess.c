@@ -113,6 +113,36 @@ void ruth_sort_by_score(struct ruth_ipc_detection *dets, size_t n)
 	}
 }
 
+void ruth_pp__sort_by_score_tmp(struct ruth_ipc_detection *dets, size_t n, struct ruth_ipc_detection *tmp)
+{
+	if (n <= 32) {
+		ruth_sort_by_score(dets, n);
+		return;
+	}
+	/* Runs of 16 by insertion, then merges that alternate between dets and
+	 * tmp; taking from the left run on ties keeps it stable. */
+	for (size_t i = 0; i < n; i += 16)
+		ruth_sort_by_score(dets + i, n - i < 16 ? n - i : 16);
+	struct ruth_ipc_detection *a = dets, *b = tmp;
+	for (size_t width = 16; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				b[k++] = a[j].score > a[i].score ? a[j++] : a[i++];
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		struct ruth_ipc_detection *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != dets)
+		memcpy(dets, a, n * sizeof(*dets));
+}
+
 static size_t nms_impl(struct ruth_ipc_detection *dets, size_t n, float iou_threshold, size_t max_keep,
 		       int per_class)
 {
@@ -143,7 +173,7 @@ size_t ruth_pp__nms_per_class(struct ruth_ipc_detection *dets, size_t n, float i
 	return nms_impl(dets, n, iou_threshold, max_keep, 1);
 }
 
-static const char *param_get(const struct ruth_model_config *cfg, const char *key)
+const char *ruth_pp__param(const struct ruth_model_config *cfg, const char *key)
 {
 	for (uint32_t i = 0; i < cfg->postprocess.n_params && i < RUTH_MODEL_MAX_PARAMS; i++)
 		if (!strcmp(cfg->postprocess.params[i].key, key))
@@ -154,7 +184,7 @@ static const char *param_get(const struct ruth_model_config *cfg, const char *ke
 int ruth_pp__param_float(const struct ruth_model_config *cfg, const char *key, float def, float *out,
 			 char *err, size_t errlen)
 {
-	const char *v = param_get(cfg, key);
+	const char *v = ruth_pp__param(cfg, key);
 	*out = def;
 	if (!v)
 		return 0;
@@ -172,7 +202,7 @@ int ruth_pp__param_float(const struct ruth_model_config *cfg, const char *key, f
 int ruth_pp__param_bool(const struct ruth_model_config *cfg, const char *key, bool def, bool *out,
 			char *err, size_t errlen)
 {
-	const char *v = param_get(cfg, key);
+	const char *v = ruth_pp__param(cfg, key);
 	*out = def;
 	if (!v)
 		return 0;
@@ -190,7 +220,7 @@ int ruth_pp__param_bool(const struct ruth_model_config *cfg, const char *key, bo
 int ruth_pp__param_u32(const struct ruth_model_config *cfg, const char *key, uint32_t def, uint32_t *out,
 		       char *err, size_t errlen)
 {
-	const char *v = param_get(cfg, key);
+	const char *v = ruth_pp__param(cfg, key);
 	*out = def;
 	if (!v)
 		return 0;
@@ -202,5 +232,25 @@ int ruth_pp__param_u32(const struct ruth_model_config *cfg, const char *key, uin
 		return -EINVAL;
 	}
 	*out = (uint32_t)u;
+	return 0;
+}
+
+int ruth_pp__check_params(const struct ruth_model_config *cfg, const char *decoder, const char *const *known,
+			  char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < cfg->postprocess.n_params && i < RUTH_MODEL_MAX_PARAMS; i++) {
+		const char *key = cfg->postprocess.params[i].key;
+		int ok = 0;
+		for (const char *const *k = known; *k; k++)
+			ok |= !strcmp(*k, key);
+		if (!ok) {
+			char list[160] = "";
+			for (const char *const *k = known; *k; k++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k == known ? "" : ", ", *k);
+			snprintf(err, errlen, "postprocess.params.%s: unknown parameter for %s (known: %s)", key, decoder,
+				 list[0] ? list : "none");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }

@@ -21,7 +21,9 @@
  * above nms_iou, box and keypoints become the score-weighted mean, the score
  * stays the best one. Then everything is mapped through the letterbox mapping
  * into source pixels. class_id 0 ("face"), 6 points: right eye, left eye, nose
- * tip, mouth, right ear, left ear. */
+ * tip, mouth, right ear, left ear.
+ *
+ * Params: variant (front | back, optional; must agree with the input size). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +45,26 @@ static int bf_create(void **state, const struct ruth_model_config *cfg, char *er
 	if (cfg->expected_width == 0 || cfg->expected_height == 0) {
 		snprintf(err, errlen, "blazeface: expected_resolution must be set (128x128 or 256x256)");
 		return -EINVAL;
+	}
+	static const char *const known[] = {"variant", NULL};
+	int rc = ruth_pp__check_params(cfg, "blazeface", known, err, errlen);
+	if (rc < 0)
+		return rc;
+	/* variant (optional) documents which model the folder holds; checked
+	 * against the input size so a front model.yaml pointing at back weights
+	 * (or the reverse) fails at start, not with silently wrong boxes. */
+	const char *variant = ruth_pp__param(cfg, "variant");
+	if (variant) {
+		uint32_t want = !strcmp(variant, "front") ? 128 : !strcmp(variant, "back") ? 256 : 0;
+		if (!want) {
+			snprintf(err, errlen, "postprocess.params.variant: expected front or back, got '%s'", variant);
+			return -EINVAL;
+		}
+		if (cfg->expected_width != want || cfg->expected_height != want) {
+			snprintf(err, errlen, "postprocess.params.variant %s needs expected_resolution %ux%u, got %ux%u",
+				 variant, want, want, cfg->expected_width, cfg->expected_height);
+			return -EINVAL;
+		}
 	}
 	struct bf_state *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -76,7 +98,7 @@ static size_t bf_scratch_size(const void *state, const struct ruth_model_config 
 {
 	(void)state;
 	(void)cfg;
-	return BF_ANCHORS * sizeof(struct ruth_ipc_detection);
+	return 2 * BF_ANCHORS * sizeof(struct ruth_ipc_detection); /* candidates + sort buffer */
 }
 
 static int bf_run(const void *state, const struct ruth_pp_tensor *outs, size_t n_outs,
@@ -122,6 +144,11 @@ static int bf_run(const void *state, const struct ruth_pp_tensor *outs, size_t n
 				continue;
 			const float *r = bx[k]->data + i * 16;
 			const float *an = s->anchor[base + i];
+			int finite = 1;
+			for (int q = 0; q < 16; q++)
+				finite &= isfinite(r[q]) != 0;
+			if (!finite)
+				continue; /* a broken output never reaches the JSON as NaN */
 			struct ruth_ipc_detection *d = &cand[n++];
 			memset(d, 0, sizeof(*d));
 			float cx = an[0] + r[0] / s->in_w, cy = an[1] + r[1] / s->in_h;
@@ -141,7 +168,7 @@ static int bf_run(const void *state, const struct ruth_pp_tensor *outs, size_t n
 		}
 		base += sc[k]->count;
 	}
-	ruth_sort_by_score(cand, n);
+	ruth_pp__sort_by_score_tmp(cand, n, cand + BF_ANCHORS);
 
 	/* Weighted NMS: cand[i] with score < 0 has been absorbed. */
 	size_t out = 0;

@@ -20,12 +20,16 @@ struct cls_state {
 
 static int cls_create(void **state, const struct ruth_model_config *cfg, char *err, size_t errlen)
 {
+	static const char *const known[] = {"apply_softmax", NULL};
+	int rc = ruth_pp__check_params(cfg, "classification", known, err, errlen);
+	if (rc < 0)
+		return rc;
 	struct cls_state *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "classification: out of memory");
 		return -ENOMEM;
 	}
-	int rc = ruth_pp__param_bool(cfg, "apply_softmax", true, &s->softmax, err, errlen);
+	rc = ruth_pp__param_bool(cfg, "apply_softmax", true, &s->softmax, err, errlen);
 	if (rc < 0) {
 		free(s);
 		return rc;

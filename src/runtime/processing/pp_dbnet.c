@@ -44,12 +44,17 @@ static int db_create(void **state, const struct ruth_model_config *cfg, char *er
 		snprintf(err, errlen, "dbnet: expected_resolution must be set (it sizes the scratch)");
 		return -EINVAL;
 	}
+	static const char *const known[] = {"thresh", "box_thresh", "unclip_ratio", "min_size", "max_candidates",
+					    NULL};
+	int rc = ruth_pp__check_params(cfg, "dbnet", known, err, errlen);
+	if (rc < 0)
+		return rc;
 	struct db_state *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "dbnet: out of memory");
 		return -ENOMEM;
 	}
-	int rc = ruth_pp__param_float(cfg, "thresh", 0.3f, &s->thresh, err, errlen);
+	rc = ruth_pp__param_float(cfg, "thresh", 0.3f, &s->thresh, err, errlen);
 	if (!rc)
 		rc = ruth_pp__param_float(cfg, "box_thresh", 0.6f, &s->box_thresh, err, errlen);
 	if (!rc)
@@ -83,7 +88,7 @@ struct db_scratch {
 	int32_t *rmin, *rmax; /* in_h: per-row extents of the current component */
 	float (*pts)[2];    /* 2 * (in_h + 1): hull input */
 	float (*hull)[2];   /* 2 * (in_h + 1) + 1 */
-	struct ruth_ipc_detection *cand; /* max_cand */
+	struct ruth_ipc_detection *cand; /* 2 * max_cand: candidates, then the sort buffer */
 	uint8_t *bin;       /* cap: 0 background, 1 text, 2 visited */
 };
 
@@ -103,7 +108,7 @@ static size_t db_layout(const struct db_state *s, void *base, struct db_scratch 
 	DB_PART(rmax, H * sizeof(int32_t));
 	DB_PART(pts, 2 * (H + 1) * sizeof(float[2]));
 	DB_PART(hull, (2 * (H + 1) + 1) * sizeof(float[2]));
-	DB_PART(cand, s->max_cand * sizeof(struct ruth_ipc_detection));
+	DB_PART(cand, 2 * (size_t)s->max_cand * sizeof(struct ruth_ipc_detection)); /* + sort buffer */
 	DB_PART(bin, cap);
 #undef DB_PART
 	return off;
@@ -324,7 +329,7 @@ static int db_run(const void *state, const struct ruth_pp_tensor *outs, size_t n
 			o->y1 = fmaxf(o->y1, Y);
 		}
 	}
-	ruth_sort_by_score(sc.cand, n);
+	ruth_pp__sort_by_score_tmp(sc.cand, n, sc.cand + s->max_cand);
 	size_t cap = params->max_results < max_dets ? params->max_results : max_dets;
 	n = n < cap ? n : cap;
 	memcpy(dets, sc.cand, n * sizeof(*dets));

@@ -12,6 +12,7 @@
  * person box never suppresses an overlapping bag box), class-agnostic with
  * param class_agnostic: true. Boxes are mapped to source pixels. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,16 @@ struct yolo_state {
 
 static int yolo_create(void **state, const struct ruth_model_config *cfg, char *err, size_t errlen)
 {
+	static const char *const known[] = {"class_agnostic", "max_candidates", NULL};
+	int rc = ruth_pp__check_params(cfg, "yolo", known, err, errlen);
+	if (rc < 0)
+		return rc;
 	struct yolo_state *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "yolo: out of memory");
 		return -ENOMEM;
 	}
-	int rc = ruth_pp__param_bool(cfg, "class_agnostic", false, &s->agnostic, err, errlen);
+	rc = ruth_pp__param_bool(cfg, "class_agnostic", false, &s->agnostic, err, errlen);
 	if (!rc)
 		rc = ruth_pp__param_u32(cfg, "max_candidates", 8400, &s->max_cand, err, errlen);
 	if (!rc && s->max_cand == 0) {
@@ -56,7 +61,7 @@ static size_t yolo_scratch_size(const void *state, const struct ruth_model_confi
 {
 	const struct yolo_state *s = state;
 	(void)cfg;
-	return (size_t)s->max_cand * sizeof(struct ruth_ipc_detection);
+	return 2 * (size_t)s->max_cand * sizeof(struct ruth_ipc_detection); /* candidates + sort buffer */
 }
 
 static int yolo_run(const void *state, const struct ruth_pp_tensor *outs, size_t n_outs,
@@ -98,6 +103,8 @@ static int yolo_run(const void *state, const struct ruth_pp_tensor *outs, size_t
 		if (!(bs >= params->score_threshold))
 			continue;
 		float cx = YV(0, i), cy = YV(1, i), w = YV(2, i), h = YV(3, i);
+		if (!isfinite(cx) || !isfinite(cy) || !isfinite(w) || !isfinite(h))
+			continue; /* a broken output never reaches the JSON as NaN */
 		struct ruth_ipc_detection *d = &cand[n++];
 		memset(d, 0, sizeof(*d));
 		d->x0 = ruth_pp__map_x(map, cx - w / 2);
@@ -108,7 +115,7 @@ static int yolo_run(const void *state, const struct ruth_pp_tensor *outs, size_t
 		d->class_id = (int32_t)(best - 4);
 	}
 #undef YV
-	ruth_sort_by_score(cand, n);
+	ruth_pp__sort_by_score_tmp(cand, n, cand + s->max_cand);
 	size_t cap = params->max_results < max_dets ? params->max_results : max_dets;
 	size_t kept = s->agnostic ? ruth_nms(cand, n, params->nms_iou, cap)
 				  : ruth_pp__nms_per_class(cand, n, params->nms_iou, cap);

@@ -27,8 +27,10 @@
  * the difference is a quarter of a luma pixel horizontally, below what the
  * models can see.
  *
- * No allocation: the per-column tap tables live on the stack (bounded by
- * RUTH_PP_MAX_DIM), per-row taps are computed when the row starts. */
+ * No allocation: the per-column tap tables and three row buffers live on the
+ * stack (about 152 KiB at most, bounded by RUTH_PP_MAX_DIM); per-row taps are
+ * computed when the row starts. Measured (bench_preprocess, Release): 1080p ->
+ * 128x128 float in ~200 us against ~530 us for swscale + a normalise loop. */
 #include "preprocess.h"
 
 #include <errno.h>
@@ -36,8 +38,8 @@
 #include <string.h>
 
 #define RUTH_PP_TAPS 4
-/* Largest model input side accepted; bounds the stack tables (24 bytes a column
- * and plane: 2 * 2048 * 24 = 96 KiB). */
+/* Largest model input side accepted; bounds the stack tables (32 bytes a column
+ * and plane: 2 * 2048 * 32 = 128 KiB) and the row buffers (3 * 2048 floats). */
 #define RUTH_PP_MAX_DIM 2048
 
 struct pp_tap {

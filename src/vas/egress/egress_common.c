@@ -243,3 +243,25 @@ uint64_t egress_now_ms(void)
 {
 	return kclock_mono_ns() / 1000000u;
 }
+
+void egress_dts_reset(struct egress_dts *d, int video_delay)
+{
+	d->delay = video_delay < 0 ? 0 : video_delay > 16 ? 16 : video_delay;
+	for (int i = 0; i < 17; i++)
+		d->buf[i] = AV_NOPTS_VALUE;
+}
+
+int64_t egress_dts_next(struct egress_dts *d, int64_t pts, int64_t duration)
+{
+	if (d->delay == 0)
+		return pts;
+	d->buf[0] = pts;
+	for (int i = 1; i < d->delay + 1 && d->buf[i] == AV_NOPTS_VALUE; i++)
+		d->buf[i] = pts + (int64_t)(i - d->delay - 1) * duration;
+	for (int i = 0; i < d->delay && d->buf[i] > d->buf[i + 1]; i++) {
+		int64_t t = d->buf[i];
+		d->buf[i] = d->buf[i + 1];
+		d->buf[i + 1] = t;
+	}
+	return d->buf[0];
+}

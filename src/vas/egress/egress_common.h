@@ -80,4 +80,14 @@ unsigned egress_h264_scan(const uint8_t *buf, size_t size, struct egress_h264_ps
 
 uint64_t egress_now_ms(void);
 
+/* Decode timestamps for a stream whose packets come with pts only (RTSP): the
+ * smallest pts of a sliding window of video_delay+1 packets (what libavformat
+ * does), so B-frame streams get increasing dts <= pts. delay 0: dts = pts. */
+struct egress_dts {
+	int delay;
+	int64_t buf[17];
+};
+void egress_dts_reset(struct egress_dts *d, int video_delay);
+int64_t egress_dts_next(struct egress_dts *d, int64_t pts, int64_t duration);
+
 #endif

@@ -42,7 +42,7 @@ struct rec_branch {
 	char camera_id[64];
 	struct vas_record_config cfg;
 	struct klog_ctx log;
-	struct klog_ratelimit rl_drop;
+	struct klog_ratelimit rl_drop, rl_bad, rl_ts;
 	struct egress_queue q;
 	struct egress_stats st;
 	pthread_t thread;
@@ -53,6 +53,7 @@ struct rec_branch {
 	AVRational tb;
 	bool have_stream;
 	bool need_key;
+	bool annexb; /* H.264 in Annex B (what the RTSP demuxer delivers) */
 	struct egress_h264_ps ps;     /* latest parameter sets seen (in band or extradata) */
 	struct egress_h264_ps seg_ps; /* the ones the open segment was started with */
 	AVFormatContext *oc;
@@ -60,6 +61,9 @@ struct rec_branch {
 	int64_t seg_start; /* in tb */
 	int64_t last_dts;  /* in tb, rebased */
 	int64_t last_pts_in;
+	struct egress_dts dts;
+	int64_t frame_dur; /* in tb, for dts synthesis */
+	int64_t ts_offset; /* in tb, added to the source's timestamps (discontinuities) */
 	uint64_t seg_packets;
 	bool in_error;
 	uint64_t retry_at_ms;
@@ -256,7 +260,7 @@ static int open_segment(struct rec_branch *r, const AVPacket *pkt, int64_t pts)
 	r->seg_packets = 0;
 	r->seg_ps = r->ps;
 	if (r->in_error) {
-		KLOG_INFO(&r->log, "recording resumed");
+		KLOG_WARN(&r->log, "recording resumed: %s", r->seg_path);
 		r->in_error = false;
 	}
 	egress_stats_set_state(&r->st, "running");
@@ -277,10 +281,34 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 	}
 	if (gap)
 		r->need_key = true; /* a hole: the next frames reference what was dropped */
+	if (r->annexb && !egress_is_annexb(pkt->data, (size_t)pkt->size)) {
+		/* not an H.264 access unit (garbage from the network or the camera) */
+		atomic_fetch_add(&r->st.packets_dropped, 1);
+		klog_ratelimited(&r->log, &r->rl_bad, 1, 10000, KLOG_WARN,
+				 "malformed packet (%d bytes, no Annex B start code) dropped", pkt->size);
+		return;
+	}
 	bool key = pkt->flags & AV_PKT_FLAG_KEY;
 	int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
 	if (pts == AV_NOPTS_VALUE)
 		pts = av_rescale_q((int64_t)egress_now_ms(), (AVRational){ 1, 1000 }, r->tb);
+	/* Timestamp discontinuities (an RTSP source's clock remapped at its first RTCP
+	 * sender report, a camera restarting its clock): keep our timeline continuous. */
+	if (r->last_pts_in != INT64_MIN) {
+		int64_t adj = pts + r->ts_offset, one_s = av_rescale_q(1, (AVRational){ 1, 1 }, r->tb);
+		if (adj < r->last_pts_in - one_s || adj > r->last_pts_in + 10 * one_s) {
+			klog_ratelimited(&r->log, &r->rl_ts, 1, 10000, KLOG_WARN,
+					 "timestamp jump of %.3f s in the source: continuing the recording's timeline",
+					 (double)(adj - r->last_pts_in) * av_q2d(r->tb));
+			r->ts_offset = r->last_pts_in + r->frame_dur - pts;
+			egress_dts_reset(&r->dts, r->par->video_delay);
+		}
+	}
+	pts += r->ts_offset;
+	if (r->last_pts_in != INT64_MIN && pts > r->last_pts_in && pts - r->last_pts_in < r->frame_dur * 4)
+		r->frame_dur = pts - r->last_pts_in < r->frame_dur ? pts - r->last_pts_in : r->frame_dur;
+	int64_t dts = pkt->dts != AV_NOPTS_VALUE && pkt->pts != AV_NOPTS_VALUE ? pkt->dts + r->ts_offset
+									       : egress_dts_next(&r->dts, pts, r->frame_dur);
 	bool ps_change = false;
 	if (key && r->par->codec_id == AV_CODEC_ID_H264 && egress_is_annexb(pkt->data, (size_t)pkt->size)) {
 		struct egress_h264_ps tmp = r->ps;
@@ -291,6 +319,7 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 			ps_change = r->oc != NULL;
 		r->ps = tmp;
 	}
+	r->last_pts_in = pts;
 	if (r->need_key && !key) {
 		drop(r);
 		return;
@@ -298,9 +327,8 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 	if (r->oc && key) {
 		int64_t el = pts - r->seg_start;
 		bool due = av_compare_ts(el, r->tb, r->cfg.segment_seconds, (AVRational){ 1, 1 }) >= 0;
-		bool back = pts < r->last_pts_in; /* source restarted its clock */
-		if (due || ps_change || back)
-			close_segment(r, true, ps_change ? "parameter change" : back ? "timestamps went back" : "length");
+		if (due || ps_change)
+			close_segment(r, true, ps_change ? "parameter change" : "length");
 	}
 	if (!r->oc) {
 		if (!key || (r->in_error && egress_now_ms() < r->retry_at_ms)) {
@@ -308,14 +336,13 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 			drop(r);
 			return;
 		}
-		if (open_segment(r, pkt, pts) < 0) {
+		if (open_segment(r, pkt, dts) < 0) {
 			r->need_key = true;
 			drop(r);
 			return;
 		}
 	}
 	r->need_key = false;
-	r->last_pts_in = pts;
 
 	AVPacket *o = av_packet_alloc();
 	if (!o || av_packet_ref(o, pkt) < 0) {
@@ -324,7 +351,7 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 		return;
 	}
 	o->pts = pts - r->seg_start;
-	o->dts = (pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts) - r->seg_start;
+	o->dts = dts - r->seg_start;
 	if (r->last_dts != INT64_MIN && o->dts <= r->last_dts)
 		o->dts = r->last_dts + 1;
 	if (o->pts < o->dts)
@@ -375,6 +402,12 @@ static void *rec_thread(void *arg)
 			r->have_stream = true;
 			r->need_key = true;
 			r->last_pts_in = INT64_MIN;
+			r->ts_offset = 0;
+			egress_dts_reset(&r->dts, r->par->video_delay);
+			r->annexb = r->par->codec_id == AV_CODEC_ID_H264 &&
+				    (r->par->extradata_size == 0 ||
+				     egress_is_annexb(r->par->extradata, (size_t)r->par->extradata_size));
+			r->frame_dur = av_rescale_q(1, (AVRational){ 1, 10 }, r->tb); /* refined from the pts deltas */
 			memset(&r->ps, 0, sizeof(r->ps));
 			memset(&r->seg_ps, 0, sizeof(r->seg_ps));
 			if (r->par->codec_id == AV_CODEC_ID_H264 && r->par->extradata &&

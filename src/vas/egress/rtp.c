@@ -42,7 +42,7 @@ struct rtp_branch {
 	struct vas_rtp_config cfg;
 	uint32_t ssrc;
 	struct klog_ctx log;
-	struct klog_ratelimit rl_drop, rl_send;
+	struct klog_ratelimit rl_drop, rl_send, rl_bad;
 	struct egress_queue q;
 	struct egress_stats st;
 	pthread_t thread;
@@ -54,6 +54,9 @@ struct rtp_branch {
 	AVRational tb;
 	AVBSFContext *bsf; /* h264_mp4toannexb for avcC input */
 	bool have_stream, need_key;
+	bool annexb; /* H.264 Annex B input (after the bsf) */
+	struct egress_dts dts;
+	int64_t frame_dur, last_pts_in; /* in tb */
 	struct egress_h264_ps ps;
 	struct egress_h264_ps sdp_ps; /* the parameter sets in the SDP written last */
 	AVFormatContext *oc;
@@ -96,10 +99,11 @@ static int io_write(void *opaque, uint8_t *buf, int size)
 			atomic_fetch_add(&r->st.bytes_out, (uint64_t)n);
 			return size;
 		}
-		if (errno == ECONNREFUSED && tries == 0)
-			continue; /* the error reported is the previous datagram's ICMP: resend */
 		send_error(r, rtcp ? "RTCP send" : "RTP send", errno);
-		break;
+		if (errno != ECONNREFUSED)
+			break;
+		/* ECONNREFUSED reports an earlier datagram's ICMP port unreachable; this
+		 * one was not sent: send it once more (a listener may be starting). */
 	}
 	return size; /* never let avio turn a lost datagram into a sticky error */
 }
@@ -302,6 +306,11 @@ static void on_open(struct rtp_branch *r, AVCodecParameters *par, AVRational tb)
 	if (r->par->codec_id == AV_CODEC_ID_H264 && r->par->extradata &&
 	    egress_is_annexb(r->par->extradata, (size_t)r->par->extradata_size))
 		egress_h264_scan(r->par->extradata, (size_t)r->par->extradata_size, &r->ps);
+	r->annexb = r->par->codec_id == AV_CODEC_ID_H264 &&
+		    (r->par->extradata_size == 0 || egress_is_annexb(r->par->extradata, (size_t)r->par->extradata_size));
+	egress_dts_reset(&r->dts, r->par->video_delay);
+	r->frame_dur = av_rescale_q(1, (AVRational){ 1, 10 }, r->tb);
+	r->last_pts_in = INT64_MIN;
 	if (r->oc && r->mux_codec != r->par->codec_id)
 		close_muxer(r);
 	if (!r->oc && open_muxer(r, r->par) < 0) {
@@ -363,10 +372,20 @@ static void send_packet(struct rtp_branch *r, AVPacket *pkt)
 	}
 	AVRational t90 = { 1, 90000 };
 	int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+	int64_t dts_in = pkt->dts;
+	if (pts != AV_NOPTS_VALUE) {
+		if (r->last_pts_in != INT64_MIN && pts > r->last_pts_in && pts - r->last_pts_in < r->frame_dur)
+			r->frame_dur = pts - r->last_pts_in;
+		r->last_pts_in = pts;
+		if (dts_in == AV_NOPTS_VALUE)
+			dts_in = egress_dts_next(&r->dts, pts, r->frame_dur);
+	}
 	int64_t in90 = pts != AV_NOPTS_VALUE ? av_rescale_q(pts, r->tb, t90)
 					     : av_rescale_q((int64_t)egress_now_ms(), (AVRational){ 1, 1000 }, t90);
-	if (r->in_base == INT64_MIN || (r->have_last && in90 - r->in_base + r->out_base <= r->last_out - 90000)) {
-		/* new stream, or the source clock went back: continue our timeline */
+	if (r->in_base == INT64_MIN ||
+	    (r->have_last && (in90 - r->in_base + r->out_base <= r->last_out - 90000 ||
+			      in90 - r->in_base + r->out_base > r->last_out + 10 * 90000))) {
+		/* new stream, or the source clock jumped: continue our timeline */
 		r->in_base = in90;
 		r->out_base = r->have_last ? r->last_out + r->last_dur : 0;
 	}
@@ -374,7 +393,7 @@ static void send_packet(struct rtp_branch *r, AVPacket *pkt)
 	if (r->have_last && out > r->last_out && out - r->last_out < 90000)
 		r->last_dur = out - r->last_out;
 	o->pts = out;
-	o->dts = pkt->dts != AV_NOPTS_VALUE ? av_rescale_q(pkt->dts, r->tb, t90) - r->in_base + r->out_base : out;
+	o->dts = dts_in != AV_NOPTS_VALUE ? av_rescale_q(dts_in, r->tb, t90) - r->in_base + r->out_base : out;
 	if (r->last_dts != INT64_MIN && o->dts <= r->last_dts)
 		o->dts = r->last_dts + 1;
 	if (o->pts < o->dts)
@@ -410,6 +429,12 @@ static void handle_packet(struct rtp_branch *r, AVPacket *pkt, bool gap)
 		r->need_key = true;
 	if (r->need_key && !(pkt->flags & AV_PKT_FLAG_KEY)) {
 		atomic_fetch_add(&r->st.packets_dropped, 1);
+		return;
+	}
+	if (r->annexb && !r->bsf && !egress_is_annexb(pkt->data, (size_t)pkt->size)) {
+		atomic_fetch_add(&r->st.packets_dropped, 1);
+		klog_ratelimited(&r->log, &r->rl_bad, 1, 10000, KLOG_WARN,
+				 "malformed packet (%d bytes, no Annex B start code) dropped", pkt->size);
 		return;
 	}
 	r->need_key = false;

@@ -32,6 +32,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,36 @@
 #include "log.h"
 #include "vas/frame_export.h"
 #include "vas/frame_writer.h"
+
+/* Every offset docs/frame-export.md promises, beyond those the public header
+ * pins already: a layout change fails the build here, not in a reader. */
+_Static_assert(offsetof(struct vas_export_header, version) == 4, "ABI");
+_Static_assert(offsetof(struct vas_export_header, header_size) == 6, "ABI");
+_Static_assert(offsetof(struct vas_export_header, slot_header_size) == 8, "ABI");
+_Static_assert(offsetof(struct vas_export_header, slot_count) == 12, "ABI");
+_Static_assert(offsetof(struct vas_export_header, slot_stride) == 24, "ABI");
+_Static_assert(offsetof(struct vas_export_header, total_size) == 32, "ABI");
+_Static_assert(offsetof(struct vas_export_header, data_capacity) == 44, "ABI");
+_Static_assert(offsetof(struct vas_export_header, max_width) == 48, "ABI");
+_Static_assert(offsetof(struct vas_export_header, max_height) == 52, "ABI");
+_Static_assert(offsetof(struct vas_export_header, pixfmt) == 56, "ABI");
+_Static_assert(offsetof(struct vas_export_header, created_realtime_ns) == 88, "ABI");
+_Static_assert(offsetof(struct vas_export_header, reserved0) == 100, "ABI");
+_Static_assert(offsetof(struct vas_export_header, reserved) == 160, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, lock) == 0, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, frame_number) == 16, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, capture_realtime_ns) == 32, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, capture_mono_ns) == 40, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, height) == 52, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, stride_y) == 56, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, stride_uv) == 60, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, offset_uv) == 64, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, data_size) == 68, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, pixfmt) == 76, "ABI");
+_Static_assert(offsetof(struct vas_export_slot, reserved) == 80, "ABI");
+/* The seqlock words must be lock-free, or a crashed writer could leave a
+ * hidden lock behind in shared memory. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2, "lock-free atomics");
 
 #define VAS_SHM_DIR "/dev/shm"
 #define VAS_SHM_NAME_MAX (sizeof(VAS_EXPORT_SHM_PREFIX) + VAS_EXPORT_CAMERA_ID_MAX)
@@ -212,16 +243,20 @@ static int writer_create(struct vas_export_writer *w, uint64_t generation)
 		return -EFBIG;
 	}
 
+	/* O_EXCL: the object we map is one we created, never a stale one reused.
+	 * Bounded: another process racing us for the name makes us fail, not spin. */
+	err = -EEXIST;
 	for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
 		fd = shm_open(w->shm_name, O_RDWR | O_CREAT | O_EXCL, w->mode);
-		if (fd < 0 && errno == EEXIST)
-			writer_replace_stale(w);
-		else if (fd < 0)
+		if (fd >= 0)
 			break;
+		err = -errno;
+		if (err != -EEXIST)
+			break;
+		writer_replace_stale(w);
 	}
 	if (fd < 0) {
-		err = -errno;
-		KLOG_ERR(&w->log, "shm_open %s: %s", w->shm_name, strerror(errno));
+		KLOG_ERR(&w->log, "shm_open %s: %s", w->shm_name, strerror(-err));
 		return err;
 	}
 	/* The umask applied to shm_open's mode; the mode is part of the contract. */

@@ -1,0 +1,165 @@
+/* runtime_stub: every way the model can fail to load still gives a runtime
+ * that listens and answers, in stub mode, with the reason; a malformed
+ * model.yaml is the one hard error (exit 2 naming the field). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "runtime_harness.h"
+
+static char g_tmp[256];
+
+/* Start model_dir, expect stub mode with `reason_part` in HELLO, HEALTH and in
+ * the MODEL_UNAVAILABLE answer to a valid request; a request with an invalid
+ * camera id is still validated first. */
+static void expect_stub(const char *name, const char *model_dir, const char *const *args, const char *reason_part)
+{
+	struct rt_proc p;
+	int r = rt_start(&p, name, model_dir, args);
+	if (r != 0)
+		rt_dump_log(&p);
+	assert_int_equal(r, 0);
+	struct ruth_ipc_client *c = NULL;
+	struct ruth_ipc_hello_ack ack;
+	assert_int_equal(ruth_ipc_client_connect(&c, p.sock, "runtime_stub", 5000, &ack), 0);
+	fprintf(stderr, "%s: mode %s, reason: %s\n", name, ruth_ipc_mode_name(ack.mode), ack.mode_reason);
+	assert_int_equal(ack.mode, RUTH_MODE_STUB);
+	assert_int_equal(ack.state, RUTH_STATE_DEGRADED);
+	assert_string_equal(ack.backend, "stub");
+	assert_non_null(strstr(ack.mode_reason, reason_part));
+
+	struct ruth_ipc_health_ack h;
+	assert_int_equal(ruth_ipc_client_health(c, &h, 5000), 0);
+	assert_int_equal(h.mode, RUTH_MODE_STUB);
+	assert_non_null(strstr(h.reason, reason_part));
+
+	static struct ruth_ipc_msg reply;
+	struct ruth_ipc_infer_request req;
+	for (int i = 0; i < 3; i++) {
+		rt_infer_req(&req, "lobby", 0, 10 + (uint64_t)i);
+		ruth_ipc_msg_init(&reply);
+		assert_int_equal(ruth_ipc_client_infer(c, &req, &reply, 5000), 0);
+		assert_int_equal(reply.hdr.type, RUTH_IPC_INFER_RESPONSE);
+		assert_int_equal(reply.u.infer_response.status, RUTH_IPC_E_MODEL_UNAVAILABLE);
+		assert_int_equal(reply.u.infer_response.mode, RUTH_MODE_STUB);
+		assert_int_equal(reply.u.infer_response.frame_seq, 10 + (uint64_t)i);
+		assert_int_equal(reply.u.infer_response.n_detections, 0);
+		assert_non_null(strstr(reply.u.infer_response.message, reason_part));
+	}
+	rt_infer_req(&req, "bad/camera", 0, 1);
+	ruth_ipc_msg_init(&reply);
+	assert_int_equal(ruth_ipc_client_infer(c, &req, &reply, 5000), 0);
+	assert_int_equal(reply.u.infer_response.status, RUTH_IPC_E_BAD_MESSAGE);
+
+	assert_int_equal(ruth_ipc_client_health(c, &h, 5000), 0);
+	assert_int_equal(h.requests_total, 4);
+	assert_int_equal(h.requests_failed, 4);
+	ruth_ipc_client_close(&c);
+	assert_int_equal(rt_stop(&p), 0);
+}
+
+static void test_gpu_required(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "gpu-required", "required", "copy", NULL), 0);
+	expect_stub("gpureq", dir, NULL, "GPU required but unavailable");
+}
+
+static void test_gpu_required_force_cpu(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "gpu-required2", "required", "copy", NULL), 0);
+	const char *args[] = { "--force-cpu", NULL };
+	struct rt_proc p;
+	assert_int_equal(rt_start(&p, "forcecpu", dir, args), 0);
+	struct ruth_ipc_client *c = NULL;
+	struct ruth_ipc_hello_ack ack;
+	assert_int_equal(ruth_ipc_client_connect(&c, p.sock, "runtime_stub", 5000, &ack), 0);
+	assert_int_equal(ack.mode, RUTH_MODE_CPU);
+	assert_non_null(strstr(ack.mode_reason, "--force-cpu"));
+	ruth_ipc_client_close(&c);
+	assert_int_equal(rt_stop(&p), 0);
+}
+
+static void test_force_stub(void **state)
+{
+	(void)state;
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/blazeface-front", rt_models_root());
+	const char *args[] = { "--force-stub", NULL };
+	expect_stub("forcestub", dir, args, "forced by --force-stub");
+}
+
+static void test_missing_weights(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "missing-weights", "preferred", "missing", NULL), 0);
+	expect_stub("missing", dir, NULL, "not found");
+}
+
+static void test_corrupt_weights(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "corrupt-weights", "preferred", "garbage", NULL), 0);
+	expect_stub("corrupt", dir, NULL, "cannot load weights");
+}
+
+static void test_sha_mismatch(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "sha-mismatch", "preferred", "copy",
+				      "0000000000000000000000000000000000000000000000000000000000000000"),
+			 0);
+	expect_stub("sha", dir, NULL, "sha256");
+}
+
+static void test_malformed_yaml(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "malformed", "maybe", "copy", NULL), 0);
+	struct rt_proc p;
+	assert_int_equal(rt_start_env(&p, "malformed", dir, NULL, NULL, 20000), 1);
+	assert_int_equal(rt_wait_exit(&p, 1000), 2);
+	rt_dump_log(&p);
+	assert_true(rt_file_contains(p.log, "model.yaml"));
+	assert_true(rt_file_contains(p.log, "resource_requirements.gpu"));
+}
+
+static void test_usage_error(void **state)
+{
+	(void)state;
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/blazeface-front", rt_models_root());
+	const char *args[] = { "--workers", "zero", NULL };
+	struct rt_proc p;
+	assert_int_equal(rt_start_env(&p, "usage", dir, args, NULL, 20000), 1);
+	assert_int_equal(rt_wait_exit(&p, 1000), 2);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return rt_tmpdir(g_tmp, sizeof(g_tmp), "stub-models");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gpu_required),    cmocka_unit_test(test_gpu_required_force_cpu),
+		cmocka_unit_test(test_force_stub),      cmocka_unit_test(test_missing_weights),
+		cmocka_unit_test(test_corrupt_weights), cmocka_unit_test(test_sha_mismatch),
+		cmocka_unit_test(test_malformed_yaml),  cmocka_unit_test(test_usage_error),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
