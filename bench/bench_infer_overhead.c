@@ -4,7 +4,8 @@
  * response) vs ORT Run alone on the same preprocessed input in this process,
  * with the same session settings (1 intra-op thread, as model.yaml says).
  *   BENCH infer_overhead_blazeface value=<us> unit=us baseline=<us> ratio=<r> target=1.10
- * Medians of N sequential requests / runs. */
+ * Medians of N sequential requests / runs. RUTH_BENCH_EXTRA_ARG passes one more
+ * runtime flag (e.g. --no-sandbox, to see what the sandbox costs: nothing measurable). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

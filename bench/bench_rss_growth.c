@@ -29,6 +29,26 @@ static long vmrss_kib(pid_t pid)
 	return v;
 }
 
+/* "RssAnon/RssFile/RssShmem" of pid, for telling heap growth from mapped files. */
+static void rss_parts(pid_t pid, char *buf, size_t cap)
+{
+	char path[64], line[256];
+	long a = -1, f = -1, sh = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *fp = fopen(path, "r");
+	while (fp && fgets(line, sizeof(line), fp)) {
+		if (strncmp(line, "RssAnon:", 8) == 0)
+			a = strtol(line + 8, NULL, 10);
+		else if (strncmp(line, "RssFile:", 8) == 0)
+			f = strtol(line + 8, NULL, 10);
+		else if (strncmp(line, "RssShmem:", 9) == 0)
+			sh = strtol(line + 9, NULL, 10);
+	}
+	if (fp)
+		fclose(fp);
+	snprintf(buf, cap, "anon %ld, file %ld, shmem %ld KiB", a, f, sh);
+}
+
 static int run(struct ruth_ipc_client *c, const char *cam, uint64_t gen, uint64_t seq, long n)
 {
 	static struct ruth_ipc_msg m;
@@ -81,12 +101,17 @@ int main(void)
 	if (run(c, cam, ex.generation, seq, WARMUP) < 0)
 		return 1;
 	long before = vmrss_kib(p.pid);
+	char parts0[128];
+	rss_parts(p.pid, parts0, sizeof(parts0));
+	fprintf(stderr, "after warm-up: VmRSS %ld KiB (%s)\n", before, parts0);
 	uint64_t t0 = kclock_mono_ns();
 	/* In tenths, so a plateau (arena growth that stops) can be told from a leak. */
 	for (int part = 0; part < 10; part++) {
 		if (run(c, cam, ex.generation, seq, n / 10 + (part == 9 ? n % 10 : 0)) < 0)
 			return 1;
-		fprintf(stderr, "after %ld requests: VmRSS %ld KiB\n", (n / 10) * (part + 1), vmrss_kib(p.pid));
+		char parts[128];
+		rss_parts(p.pid, parts, sizeof(parts));
+		fprintf(stderr, "after %ld requests: VmRSS %ld KiB (%s)\n", (n / 10) * (part + 1), vmrss_kib(p.pid), parts);
 	}
 	double secs = (double)(kclock_mono_ns() - t0) / 1e9;
 	long after = vmrss_kib(p.pid);

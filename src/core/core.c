@@ -18,6 +18,7 @@
 
 #define AGENT_REOPEN_NS (200ull * 1000000ull)
 #define LOOP_MAX_WAIT_MS 50
+#define AGENT_POLL_NS (20ull * 1000000ull) /* full agent evaluation at most every 20 ms */
 #define DEADLINE_GRACE_NS (200ull * 1000000ull)
 
 int core_find_model(const struct core *c, const char *id)
@@ -244,6 +245,8 @@ void core_fini(struct core *c)
 	else if (c->results)
 		fflush(c->results);
 	ruth_model_list_fini(&c->models_found);
+	free(c->jbuf.p);
+	c->jbuf.p = NULL;
 	free(c->msg);
 	c->msg = NULL;
 }
@@ -313,6 +316,13 @@ static void sub_poll(struct core *c, int si, uint64_t now)
 		return;
 	if (fps_gate_time_to_next(&s->gate, now))
 		return;
+	/* The agent is evaluated every 20 ms; the newest seq is read fresh at the tick. */
+	uint64_t newest = vas_export_reader_newest(cam->rd);
+	if (newest > cam->agent.newest_seq && cam->agent.state != AGENT_WAITING) {
+		cam->agent.frames_seen += newest - cam->agent.newest_seq;
+		cam->agent.newest_seq = newest;
+		cam->agent.last_advance_ns = now;
+	}
 	uint64_t seq = 0;
 	bool slot_free = !c->pending[c->next_request_id % CORE_PENDING_CAP].used;
 	enum fps_gate_decision d = fps_gate_poll(&s->gate, now, cam->agent.newest_seq, cam->agent.generation,
@@ -419,14 +429,21 @@ int core_run(struct core *c, volatile int *stop)
 	sd_notify_ready();
 	while (!*stop) {
 		uint64_t now = kclock_mono_ns();
-		for (size_t i = 0; i < c->n_cams; i++)
-			camera_poll(c, &c->cams[i], now);
+		if (now >= c->next_agent_poll_ns) {
+			for (size_t i = 0; i < c->n_cams; i++)
+				camera_poll(c, &c->cams[i], now);
+			c->next_agent_poll_ns = now + AGENT_POLL_NS;
+		}
 		for (size_t i = 0; i < c->n_models; i++)
 			model_conn_tick(c, &c->models[i], now);
 		for (int i = 0; i < c->subs_hwm; i++)
 			if (c->subs[i].used)
 				sub_poll(c, i, now);
 		check_deadlines(c, now);
+		if (c->results_dirty) {
+			fflush(c->results);
+			c->results_dirty = false;
+		}
 		/* Wait: next tick of a live subscription, reconnect, or the agent poll interval. */
 		uint64_t wait_ns = (uint64_t)LOOP_MAX_WAIT_MS * 1000000ull;
 		now = kclock_mono_ns();

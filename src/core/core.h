@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "fps_gate.h"
+#include "json_out.h"
 #include "lat_stats.h"
 #include "log.h"
 #include "ruth/ipc.h"
@@ -111,6 +112,9 @@ struct core {
 	struct klog_ctx log;
 	uint64_t rng;
 	bool stopping;
+	bool results_dirty;
+	struct json_buf jbuf;
+	uint64_t next_agent_poll_ns;
 };
 
 /* core.c */

@@ -109,6 +109,21 @@ static int flush(struct model_conn *m)
 	return 0;
 }
 
+/* HEALTH right after the handshake: its queue_capacity bounds what the runtime
+ * can hold (queue + workers); sending more would only earn BUSY replies, so the
+ * connection's in-flight limit becomes min(HELLO_ACK max_inflight, queue + workers).
+ * Uses c->msg: call it only after the message being handled was consumed. */
+static void send_health(struct core *c, struct model_conn *m)
+{
+	struct ruth_ipc_msg *msg = c->msg;
+	memset(&msg->hdr, 0, sizeof(msg->hdr));
+	msg->hdr.type = RUTH_IPC_HEALTH;
+	msg->hdr.version = m->ack.version ? m->ack.version : RUTH_IPC_VERSION;
+	msg->hdr.request_id = 0; /* inference ids start at 1 */
+	if (wbuf_append(m, msg) == 0)
+		(void)flush(m);
+}
+
 void model_conn_close(struct core *c, struct model_conn *m, const char *why, uint64_t now)
 {
 	bool was_ready = m->state == MODEL_READY;
@@ -234,6 +249,7 @@ static void on_message(struct core *c, struct model_conn *m, struct ruth_ipc_msg
 		KLOG_INFO(&m->log, "runtime ready: mode=%s state=%s backend=%s max_inflight=%u%s%s",
 			  ruth_ipc_mode_name(m->ack.mode), ruth_ipc_state_name(m->ack.state), m->ack.backend,
 			  m->max_inflight, m->ack.mode_reason[0] ? " reason=" : "", m->ack.mode_reason);
+		send_health(c, m);
 		return;
 	case RUTH_IPC_INFER_RESPONSE: {
 		struct core_pending *p = core_pending_find(c, msg->hdr.request_id);
@@ -260,8 +276,17 @@ static void on_message(struct core *c, struct model_conn *m, struct ruth_ipc_msg
 				  msg->u.error.message);
 		return;
 	}
-	case RUTH_IPC_HEALTH_ACK:
+	case RUTH_IPC_HEALTH_ACK: {
+		const struct ruth_ipc_health_ack *h = &msg->u.health_ack;
+		uint32_t cap = m->ack.max_inflight ? m->ack.max_inflight : RUTH_IPC_MAX_INFLIGHT;
+		if (h->queue_capacity && h->queue_capacity + m->ack.workers < cap)
+			cap = h->queue_capacity + m->ack.workers;
+		if (cap != m->max_inflight)
+			KLOG_INFO(&m->log, "in-flight limit %u (runtime queue %u + %u workers)", cap, h->queue_capacity,
+				  m->ack.workers);
+		m->max_inflight = cap;
 		return;
+	}
 	default:
 		model_conn_close(c, m, "unexpected message type", now);
 	}

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "core.h"
+#include "json_out.h"
 #include "result_json.h"
 
 struct core_pending *core_pending_find(struct core *c, uint64_t request_id)
@@ -128,13 +129,12 @@ void core_finish_request(struct core *c, struct core_pending *p, const struct ru
 		cJSON_AddNumberToObject(lat, "total", (double)total_us);
 	else
 		cJSON_AddNullToObject(lat, "total");
-	char *line = cJSON_PrintUnformatted(o);
-	if (line) {
-		fputs(line, c->results);
-		fputc('\n', c->results);
-		fflush(c->results);
+	c->jbuf.len = 0;
+	if (json_out(&c->jbuf, o) == 0) {
+		c->jbuf.p[c->jbuf.len] = '\n';
+		fwrite(c->jbuf.p, 1, c->jbuf.len + 1, c->results);
+		c->results_dirty = true; /* flushed once per loop iteration */
 		c->results_written++;
-		free(line);
 	}
 	cJSON_Delete(o);
 	release(c, p);

@@ -32,14 +32,37 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static void print_list(const cJSON *r)
+/* Generations exceed 2^53: take the exact digits from the reply text (the k-th
+ * "generation" key belongs to the k-th camera) instead of cJSON's double. */
+static const char *exact_generation(const char *text, int k, char *buf, size_t cap)
+{
+	const char *p = text;
+	for (int i = 0; p && i <= k; i++) {
+		p = strstr(p, "\"generation\":");
+		if (p && i < k)
+			p++;
+	}
+	if (!p)
+		return "?";
+	p += strlen("\"generation\":");
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || n >= cap)
+		return "?";
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return buf;
+}
+
+static void print_list(const cJSON *r, const char *text)
 {
 	const cJSON *it;
-	printf("CAMERAS\n%-20s %-19s %12s %10s %12s %6s %6s\n", "ID", "STATE", "GENERATION", "NEWEST_SEQ",
+	int k = 0;
+	char gen[32];
+	printf("CAMERAS\n%-20s %-19s %20s %10s %12s %6s %6s\n", "ID", "STATE", "GENERATION", "NEWEST_SEQ",
 	       "FRAMES_SEEN", "GENCHG", "STALLS");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r, "cameras"))
-		printf("%-20s %-19s %12.0f %10.0f %12.0f %6.0f %6.0f\n", str(it, "id"), str(it, "state"),
-		       num(it, "generation"), num(it, "newest_seq"), num(it, "frames_seen"),
+		printf("%-20s %-19s %20s %10.0f %12.0f %6.0f %6.0f\n", str(it, "id"), str(it, "state"),
+		       exact_generation(text, k++, gen, sizeof(gen)), num(it, "newest_seq"), num(it, "frames_seen"),
 		       num(it, "generation_changes"), num(it, "stalls"));
 	printf("\nMODELS\n%-20s %-12s %-5s %9s %9s %7s %7s %s\n", "ID", "STATE", "MODE", "REQUESTS", "OK", "FAILED",
 	       "INFLT", "LAST_ERROR");
@@ -186,7 +209,7 @@ int main(int argc, char **argv)
 		if (n && buf[n - 1] != '\n')
 			printf("\n");
 	} else {
-		print_list(reply);
+		print_list(reply, buf);
 	}
 	cJSON_Delete(reply);
 	free(buf);

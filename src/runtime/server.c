@@ -509,16 +509,31 @@ static void conn_read(struct server *s, struct conn *c)
 	conn_flush(s, c);
 }
 
-static int peer_allowed(const struct ruth_rt *rt, const struct ucred *cr)
+static int gid_allowed(const struct ruth_rt *rt, gid_t g)
 {
-	if (cr->uid == 0 || cr->uid == geteuid() || cr->gid == getegid())
+	if (g == getegid())
+		return 1;
+	for (size_t i = 0; i < rt->opt.n_allow_gids; i++)
+		if (rt->opt.allow_gids[i] == g)
+			return 1;
+	return 0;
+}
+
+/* Allowed: root, our own uid, --allow-uid; or a primary or supplementary
+ * group (SO_PEERGROUPS) that is ours or --allow-gid. */
+static int peer_allowed(const struct ruth_rt *rt, int fd, const struct ucred *cr)
+{
+	if (cr->uid == 0 || cr->uid == geteuid() || gid_allowed(rt, cr->gid))
 		return 1;
 	for (size_t i = 0; i < rt->opt.n_allow_uids; i++)
 		if (rt->opt.allow_uids[i] == cr->uid)
 			return 1;
-	for (size_t i = 0; i < rt->opt.n_allow_gids; i++)
-		if (rt->opt.allow_gids[i] == cr->gid)
-			return 1;
+	gid_t groups[64];
+	socklen_t len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t i = 0; i < len / sizeof(gid_t); i++)
+			if (gid_allowed(rt, groups[i]))
+				return 1;
 	return 0;
 }
 
@@ -533,7 +548,7 @@ static void do_accept(struct server *s)
 		}
 		struct ucred cr;
 		socklen_t crl = sizeof(cr);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || !peer_allowed(s->rt, &cr)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || !peer_allowed(s->rt, fd, &cr)) {
 			klog_ratelimited(s->log, &rl_bad, 5, 10000, KLOG_WARN,
 					 "refused a connection from uid %d gid %d pid %d (not in the allowed list)",
 					 (int)cr.uid, (int)cr.gid, (int)cr.pid);

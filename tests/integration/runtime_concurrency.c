@@ -3,6 +3,7 @@
  * equals the single-threaded answer for the same frame, bit for bit. Then a
  * tiny queue: excess requests get BUSY at once, still exactly one answer each. */
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,10 +184,68 @@ static void test_two_clients(void **state)
 	rt_export_close(&e2);
 }
 
+/* SIGTERM with requests in flight: each one still gets exactly one answer
+ * (its result, or BUSY once shutting down), then a clean close and exit 0. */
+static void test_sigterm_with_inflight(void **state)
+{
+	(void)state;
+	char model[600], img[600], cam[48];
+	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
+	snprintf(img, sizeof(img), "%s/messi5.jpg", rt_media_dir());
+	snprintf(cam, sizeof(cam), "rt-term-%d", (int)getpid());
+	struct rt_export e;
+	assert_int_equal(rt_export_open_crop(&e, cam, img, 4, NULL, 160, 34, 160, 160), 0);
+	uint64_t seq = (uint64_t)rt_export_publish(&e);
+	const char *args[] = { "--workers", "1", "--queue-depth", "32", NULL };
+	struct rt_proc p;
+	assert_int_equal(rt_start(&p, "term", model, args), 0);
+	int fd = rt_raw_connect(p.sock);
+	assert_true(fd >= 0);
+	assert_int_equal(rt_raw_hello(fd), 0);
+	static struct ruth_ipc_msg m;
+	enum { NQ = 40 };
+	for (int i = 0; i < NQ; i++) {
+		ruth_ipc_msg_init(&m);
+		m.hdr.type = RUTH_IPC_INFER_REQUEST;
+		m.hdr.version = RUTH_IPC_VERSION;
+		m.hdr.request_id = 500 + (uint64_t)i;
+		rt_infer_req(&m.u.infer_request, cam, e.generation, seq);
+		assert_int_equal(rt_raw_send_msg(fd, &m), 0);
+		if (i == NQ / 2)
+			kill(p.pid, SIGTERM);
+	}
+	int seen[NQ] = { 0 }, ok = 0, busy = 0;
+	for (int i = 0; i < NQ; i++) {
+		ruth_ipc_msg_init(&m);
+		int r = rt_raw_recv_msg(fd, &m, 10000);
+		if (r < 0)
+			break;
+		assert_int_equal(m.hdr.type, RUTH_IPC_INFER_RESPONSE);
+		uint64_t k = m.hdr.request_id - 500;
+		assert_true(k < NQ);
+		seen[k]++;
+		if (m.u.infer_response.status == RUTH_IPC_OK)
+			ok++;
+		else if (m.u.infer_response.status == RUTH_IPC_E_BUSY)
+			busy++;
+	}
+	fprintf(stderr, "shutdown with %d in flight: %d answered OK, %d BUSY\n", NQ, ok, busy);
+	for (int i = 0; i < NQ; i++)
+		assert_int_equal(seen[i], 1);
+	assert_int_equal(ok + busy, NQ);
+	assert_true(rt_raw_wait_closed(fd, 10000));
+	close(fd);
+	assert_int_equal(rt_wait_exit(&p, 20000), 0);
+	assert_int_not_equal(access(p.sock, F_OK), 0);
+	assert_int_equal(rt_stop(&p), 0); /* already gone: reaps nothing, cleans up */
+	rt_export_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_clients),
+		cmocka_unit_test(test_sigterm_with_inflight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

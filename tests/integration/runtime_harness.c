@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -170,6 +172,14 @@ int rt_wait_exit(struct rt_proc *p, int timeout_ms)
 	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : 128 + WTERMSIG(p->status);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path) < 0 ? 0 : 0; /* best effort */
+}
+
 int rt_stop(struct rt_proc *p)
 {
 	if (rt_alive(p))
@@ -179,6 +189,10 @@ int rt_stop(struct rt_proc *p)
 		kill(p->pid, SIGKILL);
 		rt_wait_exit(p, 5000);
 	}
+	p->sock_left = p->sock[0] && access(p->sock, F_OK) == 0;
+	/* A clean run leaves nothing behind; a failed one keeps its log for a look. */
+	if (rc == 0 && p->dir[0])
+		nftw(p->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return rc;
 }
 
@@ -313,6 +327,39 @@ out:
 	return r;
 }
 
+/* Exports a failed test leaves open (cmocka jumps out of the test) are
+ * unlinked at exit, so no /dev/shm/vas.* outlives the test binary. */
+static char g_open_exports[16][48];
+
+static void unlink_open_exports(void)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (g_open_exports[i][0]) {
+			char name[64];
+			snprintf(name, sizeof(name), "/vas.%s", g_open_exports[i]);
+			shm_unlink(name);
+		}
+}
+
+static void track_export(const char *camera_id, int add)
+{
+	static int registered;
+	if (!registered) {
+		atexit(unlink_open_exports);
+		registered = 1;
+	}
+	for (size_t i = 0; i < 16; i++) {
+		if (add && !g_open_exports[i][0]) {
+			snprintf(g_open_exports[i], sizeof(g_open_exports[i]), "%s", camera_id);
+			return;
+		}
+		if (!add && strcmp(g_open_exports[i], camera_id) == 0) {
+			g_open_exports[i][0] = '\0';
+			return;
+		}
+	}
+}
+
 int rt_export_open_crop(struct rt_export *e, const char *camera_id, const char *image, uint32_t slots,
 			const char *group, uint32_t cx, uint32_t cy, uint32_t cw, uint32_t ch)
 {
@@ -353,6 +400,7 @@ int rt_export_open_crop(struct rt_export *e, const char *camera_id, const char *
 		fprintf(stderr, "vas_export_writer_open(%s): %s\n", camera_id, vas_export_strerror(r));
 		return -1;
 	}
+	track_export(e->camera_id, 1);
 	return 0;
 }
 
@@ -382,6 +430,8 @@ int64_t rt_export_publish(struct rt_export *e)
 
 void rt_export_close(struct rt_export *e)
 {
+	if (e->w)
+		track_export(e->camera_id, 0);
 	vas_export_writer_close(&e->w);
 	free(e->nv12);
 	e->nv12 = NULL;

@@ -22,6 +22,7 @@ struct rt_proc {
 	char sock[400];
 	char log[400];      /* the runtime's stderr */
 	char out[400];      /* the runtime's stdout */
+	int sock_left;      /* rt_stop: the socket file was still there after the exit */
 };
 
 /* A fresh temp folder for this test ("/tmp/rt-<name>-XXXXXX"). */
@@ -33,7 +34,8 @@ int rt_tmpdir(char *buf, size_t cap, const char *name);
 int rt_start_env(struct rt_proc *p, const char *name, const char *model_dir, const char *const *extra_args,
 		 const char *const *extra_env, int timeout_ms);
 int rt_start(struct rt_proc *p, const char *name, const char *model_dir, const char *const *extra_args);
-/* SIGTERM and wait (bounded); returns the exit code, or -1. */
+/* SIGTERM and wait (bounded); returns the exit code, or -1. Sets sock_left;
+ * after a clean exit (0) the temp folder is removed. */
 int rt_stop(struct rt_proc *p);
 /* Wait for the process to exit on its own; returns the exit code or -1. */
 int rt_wait_exit(struct rt_proc *p, int timeout_ms);

@@ -7,8 +7,8 @@
  * the camera's shm (EACCES), reading a file outside the allowed folders
  * (EACCES), and what it must still do (a Unix socket, reading the shm).
  * Outside: the real server runs as uid 65534 (/proc/<pid>/status), serves an
- * inference from an export group-owned by nogroup, and refuses a client whose
- * uid is not allowed. */
+ * inference from an export group-owned by nogroup, refuses a client whose uid
+ * and groups are not allowed, and lets one in through a supplementary group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,8 +126,24 @@ static void test_server_as_nobody(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 
+	/* The same uid with the runtime's group as a supplementary group is let in
+	 * (socket mode 0660, SO_PEERGROUPS). */
+	pid = fork();
+	if (pid == 0) {
+		gid_t g = 65534;
+		if (setgroups(1, &g) < 0 || setgid(12345) < 0 || setuid(12345) < 0)
+			_exit(3);
+		struct ruth_ipc_client *c3 = NULL;
+		int rr = ruth_ipc_client_connect(&c3, p.sock, "member", 2000, NULL);
+		ruth_ipc_client_close(&c3);
+		_exit(rr == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
 	assert_int_equal(rt_stop(&p), 0);
-	assert_int_not_equal(access(p.sock, F_OK), 0);
+	assert_false(p.sock_left);
 }
 
 int main(void)

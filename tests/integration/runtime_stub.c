@@ -123,6 +123,41 @@ static void test_sha_mismatch(void **state)
 	expect_stub("sha", dir, NULL, "sha256");
 }
 
+/* Replace the first `from` in dir/model.yaml with `to`. */
+static void patch_yaml(const char *dir, const char *from, const char *to)
+{
+	char path[700], buf[8192], out[8400];
+	snprintf(path, sizeof(path), "%s/model.yaml", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *at = strstr(buf, from);
+	assert_non_null(at);
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - buf), buf, to, at + strlen(from));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(out, f);
+	fclose(f);
+}
+
+/* The model's input does not match model.yaml: stub mode naming the mismatch. */
+static void test_input_mismatch(void **state)
+{
+	(void)state;
+	char dir[600];
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "wrong-tensor", "none", "copy", NULL), 0);
+	patch_yaml(dir, "tensor: \"input:0\"", "tensor: \"image:0\"");
+	expect_stub("tensor", dir, NULL, "input.tensor_name 'image:0'");
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "wrong-layout", "none", "copy", NULL), 0);
+	patch_yaml(dir, "layout: nhwc", "layout: nchw");
+	expect_stub("layout", dir, NULL, "shape [1,128,128,3] does not match model.yaml (nchw 128x128)");
+	assert_int_equal(rt_model_dir(dir, sizeof(dir), g_tmp, "wrong-dtype", "none", "copy", NULL), 0);
+	patch_yaml(dir, "dtype: float32", "dtype: uint8");
+	expect_stub("dtype", dir, NULL, "is float32 but model.yaml input.dtype says uint8");
+}
+
 static void test_malformed_yaml(void **state)
 {
 	(void)state;
@@ -160,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_force_stub),      cmocka_unit_test(test_missing_weights),
 		cmocka_unit_test(test_corrupt_weights), cmocka_unit_test(test_sha_mismatch),
 		cmocka_unit_test(test_malformed_yaml),  cmocka_unit_test(test_usage_error),
+		cmocka_unit_test(test_input_mismatch),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

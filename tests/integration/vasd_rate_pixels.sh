@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vasd_rate_pixels: exported frames advance at the source rate (vtest 10 fps,
-# megamind 23.98 fps, H.265 1080p 30 fps, within 15% over ~3 s), and an exported 1080p frame is
+# megamind 23.98 fps, H.265 1080p 30 fps, within 15% over 4 s), and an exported 1080p frame is
 # identical (or PSNR > 50 dB) to the same frame decoded independently by the
 # ffmpeg CLI.
 CAM_PREFIX=vt-rate-$$
@@ -20,13 +20,16 @@ ST=$T/status.json
 start_vasd "$T/vasd.yaml" "$ST" "$T/vasd.log" AI_FRAME_EXPORT_ENABLED=true
 wait_for 25 "all four exports advance" eval \
     'field_ge $ST $V frames_exported 5 && field_ge $ST $M frames_exported 5 && field_ge $ST $P frames_exported 5 && field_ge $ST $H frames_exported 5'
+# Settle first: right after connecting, frames the decoder fell behind on under
+# load arrive in a burst, which is not the source rate.
+sleep 1.5
 
-log "rates over 3 s"
-"$BIN/vasd-export-probe" rate $V 3000 >"$T/rate-v.txt" &
+log "rates over 4 s"
+"$BIN/vasd-export-probe" rate $V 4000 >"$T/rate-v.txt" &
 RV=$!
-"$BIN/vasd-export-probe" rate $M 3000 >"$T/rate-m.txt" &
+"$BIN/vasd-export-probe" rate $M 4000 >"$T/rate-m.txt" &
 RM=$!
-"$BIN/vasd-export-probe" rate $H 3000 >"$T/rate-h.txt" &
+"$BIN/vasd-export-probe" rate $H 4000 >"$T/rate-h.txt" &
 RH=$!
 wait $RV || fail "rate probe $V failed"
 wait $RM || fail "rate probe $M failed"
