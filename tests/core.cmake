@@ -3,6 +3,7 @@
 ruth_add_test(NAME test_core_fps_gate SOURCES unit/test_core_fps_gate.c LIBS ruth_core_pure LABELS core unit)
 ruth_add_test(NAME test_core_stream_agent SOURCES unit/test_core_stream_agent.c LIBS ruth_core_pure LABELS core unit)
 ruth_add_test(NAME test_core_config SOURCES unit/test_core_config.c LIBS ruth_core_pure LABELS core unit)
+ruth_add_test(NAME test_core_json_out SOURCES unit/test_core_json_out.c LIBS ruth_core_pure LABELS core unit)
 foreach(t e2e kill_runtime vasd_restart errors)
   ruth_add_script_test(NAME core_${t} SCRIPT ${CMAKE_SOURCE_DIR}/tests/integration/core_${t}.sh
                        LABELS core integration TIMEOUT 180)

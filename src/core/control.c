@@ -7,11 +7,13 @@
  * Replies: {"ok":true,...} or {"ok":false,"error":"..."}. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -99,9 +101,25 @@ static void reply_and_close(struct core *c, int slot, char *reply)
 {
 	int fd = c->ctl_clients[slot];
 	if (reply) {
-		size_t len = strlen(reply);
-		reply[len] = '\n'; /* cJSON_Print buffers have room: we allocate with +2 below */
-		(void)ruth_ipc_write_all(fd, reply, len + 1);
+		size_t len = strlen(reply) + 1;
+		reply[len - 1] = '\n'; /* finish() allocates one byte more */
+		/* Blocking with a 1 s send timeout: a client that does not read its
+		 * reply cannot hold the loop for longer. */
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		struct timeval tv = { .tv_sec = 1 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		const char *p = reply;
+		while (len) {
+			ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			len -= (size_t)w;
+		}
 		free(reply);
 	}
 	close(fd);

@@ -55,7 +55,6 @@ int main(int argc, char **argv)
 	char err[2048];
 	if (core_config_load(config, &cfg, err, sizeof(err)) < 0) {
 		KLOG_ERR(&log, "bad configuration: %s", err);
-		fprintf(stderr, "ruth-ai-core: %s\n", err);
 		return 1;
 	}
 	if (results)
@@ -74,7 +73,6 @@ int main(int argc, char **argv)
 	static struct core core;
 	if (core_init(&core, &cfg, err, sizeof(err)) < 0) {
 		KLOG_ERR(&log, "%s", err);
-		fprintf(stderr, "ruth-ai-core: %s\n", err);
 		core_fini(&core);
 		return 1;
 	}

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static int parse_export(const struct kyaml_doc *d, kyaml_node n, struct vas_expo
 		return r;
 	if ((r = kyaml_get_str(d, n, "group", "export", false, ex->group, sizeof(ex->group), e)) < 0)
 		return r;
+	if (kyaml_map_get(d, n, "group"))
+		ex->group_line = kyaml_line(d, kyaml_map_get(d, n, "group"));
 	return 0;
 }
 
@@ -304,6 +307,16 @@ int vas_config_parse(struct vas_config **out, const char *name, const char *text
 	if (r >= 0)
 		r = parse_doc(cfg, doc, &e);
 	return finish(out, cfg, doc, r, &e, err, errlen);
+}
+
+int vas_config_check_export(const struct vas_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->export_opts.group[0] && !getgrnam(cfg->export_opts.group)) {
+		snprintf(err, errlen, "%s:%d: field 'export.group': no such group '%s'", cfg->path,
+			 cfg->export_opts.group_line, cfg->export_opts.group);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void vas_config_free(struct vas_config **cfg)

@@ -47,6 +47,7 @@ struct vas_export_options {
 	uint32_t ring_size; /* Phase 1 ring depth per camera; default 4 */
 	uint32_t slots;     /* Phase 2 shm slots per camera; default 4 */
 	char group[64];     /* group owning the shm objects; "" = vasd's own group */
+	int group_line;     /* line of export.group in the file, for messages */
 };
 
 struct vas_config {
@@ -64,6 +65,10 @@ int vas_config_load(struct vas_config **out, const char *path, char *err, size_t
 int vas_config_parse(struct vas_config **out, const char *name, const char *text, char *err, size_t errlen);
 
 void vas_config_free(struct vas_config **cfg);
+
+/* Checks that need the host, done only when the export is enabled: the export
+ * group must exist. Returns 0 or -EINVAL with err naming file, line and field. */
+int vas_config_check_export(const struct vas_config *cfg, char *err, size_t errlen);
 
 /* 1 when id matches [A-Za-z0-9_.-]{1,47}, else 0. */
 int vas_config_valid_id(const char *id);

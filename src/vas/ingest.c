@@ -88,6 +88,24 @@ static const char *av_err(int e, char *buf, size_t cap)
 	return buf;
 }
 
+/* Like av_err, but says "no answer within N ms" when a timeout ended the
+ * call: our own deadline (libavformat reports it as AVERROR_EXIT, "Immediate
+ * exit requested") or the RTSP client's socket timeout (which FFmpeg 5.1
+ * reports from open as INVALIDDATA). Both would mislead an operator. */
+static const char *io_err(const struct vas_ingest *in, int e, uint64_t started_ns, char *buf, size_t cap)
+{
+	uint64_t now = kclock_mono_ns();
+	bool ours = e == AVERROR_EXIT && in->io_deadline_ns && now > in->io_deadline_ns;
+	bool socket_timeout = (e == AVERROR_INVALIDDATA || e == AVERROR(ETIMEDOUT)) && !in->cfg.is_file &&
+			      now - started_ns >= (uint64_t)in->cfg.timeout_ms * 900000u;
+	if (ours || socket_timeout) {
+		snprintf(buf, cap, "no answer within %" PRIu64 " ms (server not responding)",
+			 (now - started_ns) / 1000000u);
+		return buf;
+	}
+	return av_err(e, buf, cap);
+}
+
 /* libavformat calls this from inside every blocking operation on the camera
  * thread; non-zero aborts the operation. It ends I/O at shutdown and bounds
  * every call (open, probe, read) by a deadline, so a server that accepts the
@@ -180,17 +198,18 @@ static int conn_open(struct vas_ingest *in, struct conn *c)
 		av_dict_set(&opts, "analyzeduration", "500000", 0);
 	}
 	/* Opening and probing read several packets; allow a few timeouts' worth. */
-	arm_deadline(in, 2ull * cfg->timeout_ms + 3000u);
+	uint64_t open_ms = 2ull * cfg->timeout_ms + 3000u, t0 = kclock_mono_ns();
+	arm_deadline(in, open_ms);
 	r = avformat_open_input(&c->fmt, cfg->url, NULL, &opts);
 	av_dict_free(&opts);
 	if (r < 0) {
 		/* avformat_open_input frees the context on failure. */
-		set_error(in, "open %s: %s", cfg->url, av_err(r, eb, sizeof(eb)));
+		set_error(in, "open %s: %s", cfg->url, io_err(in, r, t0, eb, sizeof(eb)));
 		return r;
 	}
 	r = avformat_find_stream_info(c->fmt, NULL);
 	if (r < 0) {
-		set_error(in, "probe %s: %s", cfg->url, av_err(r, eb, sizeof(eb)));
+		set_error(in, "probe %s: %s", cfg->url, io_err(in, r, t0, eb, sizeof(eb)));
 		return r;
 	}
 	r = av_find_best_stream(c->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);

@@ -86,6 +86,11 @@ int main(int argc, char **argv)
 		KLOG_WARN(&log, "AI_FRAME_EXPORT_ENABLED is set but the frame tap is compiled out (VAS_FRAME_TAP=OFF)");
 	export_on = false;
 #endif
+	if (export_on && vas_config_check_export(cfg, err, sizeof(err)) < 0) {
+		KLOG_ERR(&log, "invalid configuration, not starting: %s", err);
+		vas_config_free(&cfg);
+		return 2;
+	}
 	/* libavformat's own chatter (one line per RTP hiccup) would drown ours;
 	 * our log lines carry every error it returns. */
 	av_log_set_level(klog_get_level() >= KLOG_DEBUG ? AV_LOG_INFO : AV_LOG_FATAL);

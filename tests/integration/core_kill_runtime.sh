@@ -5,6 +5,8 @@
 # rate is unchanged (within 5%), the core stays up and keeps writing results,
 # blazeface-back's subscription is model_unavailable (requests in flight failed
 # once with MODEL_UNAVAILABLE), and it resumes when the runtime is restarted.
+# Before that, the runtime is frozen for 2 s: its request in flight fails once
+# with DEADLINE_EXCEEDED (enforced by the core), and the late reply is ignored.
 source "$(dirname "$0")/core_lib.sh"
 need rtsp-test-server vasd ruth-model-runtime ruth-ai-core ruthctl
 CAM=core-kill-$$
@@ -19,6 +21,7 @@ socket_dir: $WORK
 control_socket: $WORK/core.sock
 results: $WORK/results.jsonl
 reconnect: {initial_ms: 100, max_ms: 1000}
+request_timeout_ms: 1000
 cameras: [$CAM]
 subscriptions:
   - {camera: $CAM, model: blazeface-front, fps: 5}
@@ -40,6 +43,15 @@ before=$(results_stats "$WORK/results.jsonl" blazeface-front "$CAM" "$a0" "$a1")
 log "before kill: front $before; decoded $((d1 - d0)) frames"
 
 core_pid=${PID[core]}
+# A hung runtime: the request in flight fails with DEADLINE_EXCEEDED (enforced by
+# the core, request_timeout_ms 1000 + 200 ms grace), the late reply is ignored.
+kill -STOP "${PID[rt-blazeface-back]}"
+sleep 2
+kill -CONT "${PID[rt-blazeface-back]}"
+sleep 1
+n_dl=$(grep -c '"model":"blazeface-back".*"status":"DEADLINE_EXCEEDED".*enforced by ruth-ai-core' "$WORK/results.jsonl")
+[ "$n_dl" = 1 ] || fail "expected one locally enforced DEADLINE_EXCEEDED for the hung runtime, got $n_dl"
+log "hung runtime: the request in flight failed once with DEADLINE_EXCEEDED (core-enforced)"
 # Freeze it first so a request is surely in flight when it dies (deadline 1 s).
 kill -STOP "${PID[rt-blazeface-back]}"
 sleep 0.5

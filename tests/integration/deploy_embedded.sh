@@ -352,6 +352,9 @@ if [ "$run_vasd" = 1 ]; then
     if ! declares_notify "$UNITS/vasd.service" && grep -q "READY=1" "$tmp/notify/vasd.msgs" 2>/dev/null; then
         echo "note: vasd sends READY=1 now: vasd.service can become Type=notify"
     fi
+    # The first status write comes within one status interval (1 s); the
+    # container HEALTHCHECK has a start period for the same reason.
+    for _ in $(seq 100); do [ -f "$tmp/run/vas/status.json" ] && break; sleep 0.1; done
     RUTH_VASD_STATUS_FILE="$tmp/run/vas/status.json" RUTH_HEALTH_BIN_DIR="$BIN" sh "$SRC/deploy/docker/healthcheck.sh" vasd ||
         fail "healthcheck.sh vasd fails on a running vasd"
     echo "ok: vasd status file fresh (healthcheck.sh vasd)"

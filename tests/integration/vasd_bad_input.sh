@@ -101,4 +101,8 @@ bad_config backoff "backoff.yaml:[0-9]+: field 'cameras\[0\]\.reconnect\.max_ms'
 bad_config nocams "nocams.yaml:[0-9]+: field 'cameras'" $'export: {slots: 4}'
 bad_config exportfield "exportfield.yaml:1: field 'export\.slot': unknown field" \
     $'export: {slot: 4}\ncameras:\n  - {id: a, url: "rtsp://127.0.0.1/x"}'
+printf 'export: {group: no-such-group-%s}\ncameras:\n  - {id: a, url: "rtsp://127.0.0.1/x"}\n' $$ >"$T/group.yaml"
+rc=0; AI_FRAME_EXPORT_ENABLED=true timeout 10 "$BIN/vasd" --config "$T/group.yaml" 2>"$T/group.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "group.yaml:1: field 'export.group': no such group" "$T/group.err" \
+    || fail "unknown export group: rc=$rc $(cat "$T/group.err")"
 echo "PASS vasd_bad_input"

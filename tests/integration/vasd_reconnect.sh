@@ -61,6 +61,8 @@ log "stalled server (SIGSTOP): the timeout turns it into a disconnect, SIGCONT r
 kill -STOP "$SRV_A"
 wait_for 10 "stall of $A detected" eval '[ "$(json_get $ST $A state)" != streaming ]'
 json_get "$ST" $A last_error | grep -q "no data for 2000 ms" || fail "stall reason: '$(json_get "$ST" $A last_error)'"
+wait_for 10 "a reconnect attempt to the stalled server times out" \
+    grep -q "cam=$A\] disconnected: open .*no answer within" "$T/vasd.log"
 before=$(json_get "$ST" $A frames_decoded)
 kill -CONT "$SRV_A"
 wait_for 15 "frames of $A resume after SIGCONT" eval 'frames_at_least $ST $A $((before + 5))'

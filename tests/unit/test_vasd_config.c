@@ -193,6 +193,24 @@ static void test_load_file(void **state)
 	unlink(path);
 }
 
+static void test_check_export(void **state)
+{
+	(void)state;
+	struct vas_config *cfg = NULL;
+	char err[600] = "";
+	assert_int_equal(vas_config_parse(&cfg, "g.yaml",
+					  "export:\n  group: no-such-group-xyz\ncameras:\n  - {id: a, url: /f.mp4}\n",
+					  err, sizeof(err)),
+			 0);
+	assert_int_equal(vas_config_check_export(cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "g.yaml:2: field 'export.group': no such group 'no-such-group-xyz'"));
+	snprintf(cfg->export_opts.group, sizeof(cfg->export_opts.group), "root");
+	assert_int_equal(vas_config_check_export(cfg, err, sizeof(err)), 0);
+	cfg->export_opts.group[0] = 0;
+	assert_int_equal(vas_config_check_export(cfg, err, sizeof(err)), 0);
+	vas_config_free(&cfg);
+}
+
 static void test_valid_id(void **state)
 {
 	(void)state;
@@ -215,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_full),         cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad),          cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_load_file),    cmocka_unit_test(test_valid_id),
+		cmocka_unit_test(test_check_export),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
