@@ -90,7 +90,7 @@ static int parse_rtp(const struct kyaml_doc *d, kyaml_node n, const char *path, 
 		     struct kyaml_err *e)
 {
 	static const char *const keys[] = { "enabled", "host", "port", "rtcp_port", "payload_type", "ssrc",
-					    "sdp", "queue_packets", NULL };
+					    "sdp", "queue_packets", "local_port", NULL };
 	uint32_t v;
 	int r;
 	if ((r = kyaml_expect_map(d, n, path, e)) < 0 || (r = kyaml_check_keys(d, n, path, keys, e)) < 0)
@@ -108,6 +108,12 @@ static int parse_rtp(const struct kyaml_doc *d, kyaml_node n, const char *path, 
 	if ((r = kyaml_get_u32(d, n, "rtcp_port", path, false, 0, 65535, &v, e)) < 0)
 		return r;
 	rc->rtcp_port = (uint16_t)v;
+	/* Fixed source port: a MediaSoup PlainTransport with comedia off only accepts
+	 * packets from the tuple given to its connect(). */
+	v = 0;
+	if ((r = kyaml_get_u32(d, n, "local_port", path, false, 0, 65534, &v, e)) < 0)
+		return r;
+	rc->local_port = (uint16_t)v;
 	v = rc->payload_type;
 	if ((r = kyaml_get_u32(d, n, "payload_type", path, false, 96, 127, &v, e)) < 0)
 		return r;

@@ -29,7 +29,7 @@ static const char full_yaml[] =
 	"    max_width: 1920\n"
 	"    max_height: 1080\n"
 	"    record: {enabled: true, dir: /tmp/rec, segment_seconds: 6, format: mkv}\n"
-	"    rtp: {enabled: true, host: 127.0.0.2, port: 5004, rtcp_port: 5005, payload_type: 100, ssrc: 1234, sdp: /tmp/cam.sdp}\n"
+	"    rtp: {enabled: true, host: 127.0.0.2, port: 5004, rtcp_port: 5005, local_port: 40000, payload_type: 100, ssrc: 1234, sdp: /tmp/cam.sdp}\n"
 	"  - id: bench.file_1\n"
 	"    url: /tmp/clip.mp4\n"
 	"    realtime: false\n"
@@ -66,6 +66,7 @@ static void test_full(void **state)
 	assert_string_equal(c->rtp.host, "127.0.0.2");
 	assert_int_equal(c->rtp.port, 5004);
 	assert_int_equal(c->rtp.rtcp_port, 5005);
+	assert_int_equal(c->rtp.local_port, 40000);
 	assert_int_equal(c->rtp.payload_type, 100);
 	assert_int_equal(c->rtp.ssrc, 1234);
 	assert_string_equal(c->rtp.sdp_path, "/tmp/cam.sdp");
