@@ -265,3 +265,44 @@ int64_t egress_dts_next(struct egress_dts *d, int64_t pts, int64_t duration)
 	}
 	return d->buf[0];
 }
+
+int egress_front_stream_open(struct vas_branch *b, const AVCodecParameters *par, AVRational time_base)
+{
+	struct egress_front *f = (struct egress_front *)b;
+	if (!par)
+		return -EINVAL;
+	return egress_queue_push_ctl(&f->q, EGRESS_EV_OPEN, par, time_base);
+}
+
+void egress_front_packet(struct vas_branch *b, const AVPacket *pkt)
+{
+	struct egress_front *f = (struct egress_front *)b;
+	atomic_fetch_add(&f->st.packets_in, 1);
+	if (!egress_queue_push_packet(&f->q, pkt)) {
+		uint64_t d = atomic_fetch_add(&f->st.packets_dropped, 1) + 1;
+		klog_ratelimited(&f->log, &f->rl_drop, 1, 5000, KLOG_WARN,
+				 "%s queue full (%u packets): dropping until the next keyframe (%llu dropped so far)",
+				 f->what, f->q.max_packets, (unsigned long long)d);
+	}
+}
+
+void egress_front_stream_close(struct vas_branch *b)
+{
+	struct egress_front *f = (struct egress_front *)b;
+	egress_queue_push_ctl(&f->q, EGRESS_EV_CLOSE, NULL, (AVRational){ 0, 1 });
+}
+
+void egress_front_get_stats(struct vas_branch *b, struct vas_branch_stats *st)
+{
+	struct egress_front *f = (struct egress_front *)b;
+	egress_stats_get(&f->st, st);
+}
+
+void egress_front_stop(struct egress_front *f)
+{
+	if (!f->thread_started)
+		return;
+	egress_queue_push_ctl(&f->q, EGRESS_EV_STOP, NULL, (AVRational){ 0, 1 });
+	pthread_join(f->thread, NULL);
+	f->thread_started = false;
+}

@@ -5,6 +5,9 @@
  *   against the bound; control events (stream open/close, stop) are never dropped
  *   (there are at most a few per reconnect) and keep their order with the packets.
  * - struct egress_stats: counters updated by the branch thread, read from any thread.
+ * - struct egress_front: the ingest-thread half every branch shares (the ops that
+ *   only queue, and the branch thread's stop), so record.c and rtp.c hold only
+ *   what their own thread does.
  * - H.264 Annex B helpers (find SPS/PPS in a packet). */
 #ifndef VAS_EGRESS_COMMON_H
 #define VAS_EGRESS_COMMON_H
@@ -89,5 +92,28 @@ struct egress_dts {
 };
 void egress_dts_reset(struct egress_dts *d, int video_delay);
 int64_t egress_dts_next(struct egress_dts *d, int64_t pts, int64_t duration);
+
+/* The shared front of a branch. A branch struct starts with it, so the struct
+ * vas_branch the ops receive is also the egress_front (and the branch). The ops
+ * below run on the ingest thread and never block: they only queue (packets may
+ * be dropped when the queue is full; control events never are). get_stats may
+ * run on any thread. `what` ("recording", "RTP") names the branch in log lines. */
+struct egress_front {
+	struct vas_branch base;
+	const char *what;
+	struct klog_ctx log;
+	struct klog_ratelimit rl_drop;
+	struct egress_queue q;
+	struct egress_stats st;
+	pthread_t thread;
+	bool thread_started;
+};
+
+int egress_front_stream_open(struct vas_branch *b, const AVCodecParameters *par, AVRational time_base);
+void egress_front_packet(struct vas_branch *b, const AVPacket *pkt);
+void egress_front_stream_close(struct vas_branch *b);
+void egress_front_get_stats(struct vas_branch *b, struct vas_branch_stats *st);
+/* Ask the branch thread to stop after what is queued before it, and join it. */
+void egress_front_stop(struct egress_front *f);
 
 #endif

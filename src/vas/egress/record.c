@@ -38,15 +38,10 @@
 #define REC_BACKOFF_MAX_MS 30000u
 
 struct rec_branch {
-	struct vas_branch base;
+	struct egress_front f; /* first: the ops receive it as the struct vas_branch */
 	char camera_id[64];
 	struct vas_record_config cfg;
-	struct klog_ctx log;
-	struct klog_ratelimit rl_drop, rl_bad, rl_ts;
-	struct egress_queue q;
-	struct egress_stats st;
-	pthread_t thread;
-	bool thread_started;
+	struct klog_ratelimit rl_bad, rl_ts;
 
 	/* branch thread only */
 	AVCodecParameters *par; /* from the last stream_open */
@@ -105,15 +100,15 @@ static void rec_fail(struct rec_branch *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	egress_stats_error(&r->st, "%s", msg);
-	egress_stats_set_state(&r->st, "error");
+	egress_stats_error(&r->f.st, "%s", msg);
+	egress_stats_set_state(&r->f.st, "error");
 	if (!r->in_error)
 		r->backoff_ms = REC_BACKOFF_MIN_MS;
 	else if (r->backoff_ms < REC_BACKOFF_MAX_MS)
 		r->backoff_ms = r->backoff_ms * 2 > REC_BACKOFF_MAX_MS ? REC_BACKOFF_MAX_MS : r->backoff_ms * 2;
 	r->in_error = true;
 	r->retry_at_ms = egress_now_ms() + r->backoff_ms;
-	KLOG_ERR(&r->log, "recording error: %s (retrying in %u ms, at a keyframe)", msg, r->backoff_ms);
+	KLOG_ERR(&r->f.log, "recording error: %s (retrying in %u ms, at a keyframe)", msg, r->backoff_ms);
 }
 
 static void close_segment(struct rec_branch *r, bool ok, const char *why)
@@ -134,9 +129,9 @@ static void close_segment(struct rec_branch *r, bool ok, const char *why)
 		return;
 	}
 	if (ok && ret >= 0 && cret >= 0) {
-		atomic_fetch_add(&r->st.segments, 1);
+		atomic_fetch_add(&r->f.st.segments, 1);
 		r->backoff_ms = 0;
-		KLOG_INFO(&r->log, "segment done: %s (%llu packets, %s)", r->seg_path, (unsigned long long)r->seg_packets,
+		KLOG_INFO(&r->f.log, "segment done: %s (%llu packets, %s)", r->seg_path, (unsigned long long)r->seg_packets,
 			  why);
 	} else if (ok) {
 		rec_fail(r, "finishing %s: %s", r->seg_path, av_err2str(ret < 0 ? ret : cret));
@@ -211,7 +206,7 @@ static int open_segment(struct rec_branch *r, const AVPacket *pkt, int64_t pts)
 		uint64_t now_ms = egress_now_ms();
 		if (now_ms - r->wait_log_ms > 10000) {
 			r->wait_log_ms = now_ms;
-			KLOG_WARN(&r->log, "no SPS/PPS yet (none in the stream description, none in band): waiting");
+			KLOG_WARN(&r->f.log, "no SPS/PPS yet (none in the stream description, none in band): waiting");
 		}
 		avcodec_parameters_free(&sp);
 		return AVERROR(EAGAIN);
@@ -260,17 +255,17 @@ static int open_segment(struct rec_branch *r, const AVPacket *pkt, int64_t pts)
 	r->seg_packets = 0;
 	r->seg_ps = r->ps;
 	if (r->in_error) {
-		KLOG_WARN(&r->log, "recording resumed: %s", r->seg_path);
+		KLOG_WARN(&r->f.log, "recording resumed: %s", r->seg_path);
 		r->in_error = false;
 	}
-	egress_stats_set_state(&r->st, "running");
-	KLOG_INFO(&r->log, "segment start: %s", r->seg_path);
+	egress_stats_set_state(&r->f.st, "running");
+	KLOG_INFO(&r->f.log, "segment start: %s", r->seg_path);
 	return 0;
 }
 
 static void drop(struct rec_branch *r)
 {
-	atomic_fetch_add(&r->st.packets_dropped, 1);
+	atomic_fetch_add(&r->f.st.packets_dropped, 1);
 }
 
 static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
@@ -283,8 +278,8 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 		r->need_key = true; /* a hole: the next frames reference what was dropped */
 	if (r->annexb && !egress_is_annexb(pkt->data, (size_t)pkt->size)) {
 		/* not an H.264 access unit (garbage from the network or the camera) */
-		atomic_fetch_add(&r->st.packets_dropped, 1);
-		klog_ratelimited(&r->log, &r->rl_bad, 1, 10000, KLOG_WARN,
+		atomic_fetch_add(&r->f.st.packets_dropped, 1);
+		klog_ratelimited(&r->f.log, &r->rl_bad, 1, 10000, KLOG_WARN,
 				 "malformed packet (%d bytes, no Annex B start code) dropped", pkt->size);
 		return;
 	}
@@ -297,7 +292,7 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 	if (r->last_pts_in != INT64_MIN) {
 		int64_t adj = pts + r->ts_offset, one_s = av_rescale_q(1, (AVRational){ 1, 1 }, r->tb);
 		if (adj < r->last_pts_in - one_s || adj > r->last_pts_in + 10 * one_s) {
-			klog_ratelimited(&r->log, &r->rl_ts, 1, 10000, KLOG_WARN,
+			klog_ratelimited(&r->f.log, &r->rl_ts, 1, 10000, KLOG_WARN,
 					 "timestamp jump of %.3f s in the source: continuing the recording's timeline",
 					 (double)(adj - r->last_pts_in) * av_q2d(r->tb));
 			r->ts_offset = r->last_pts_in + r->frame_dur - pts;
@@ -377,8 +372,8 @@ static void handle_packet(struct rec_branch *r, AVPacket *pkt, bool gap)
 		return;
 	}
 	r->seg_packets++;
-	atomic_fetch_add(&r->st.packets_out, 1);
-	atomic_fetch_add(&r->st.bytes_out, (uint64_t)size);
+	atomic_fetch_add(&r->f.st.packets_out, 1);
+	atomic_fetch_add(&r->f.st.bytes_out, (uint64_t)size);
 }
 
 static void *rec_thread(void *arg)
@@ -386,7 +381,7 @@ static void *rec_thread(void *arg)
 	struct rec_branch *r = arg;
 	for (;;) {
 		struct egress_ev ev;
-		if (!egress_queue_pop(&r->q, &ev, 1000))
+		if (!egress_queue_pop(&r->f.q, &ev, 1000))
 			continue;
 		switch (ev.type) {
 		case EGRESS_EV_STOP:
@@ -414,13 +409,13 @@ static void *rec_thread(void *arg)
 			    egress_is_annexb(r->par->extradata, (size_t)r->par->extradata_size))
 				egress_h264_scan(r->par->extradata, (size_t)r->par->extradata_size, &r->ps);
 			if (!r->in_error)
-				egress_stats_set_state(&r->st, "running");
+				egress_stats_set_state(&r->f.st, "running");
 			break;
 		case EGRESS_EV_CLOSE:
 			close_segment(r, true, "stream closed");
 			r->have_stream = false;
 			if (!r->in_error)
-				egress_stats_set_state(&r->st, "idle");
+				egress_stats_set_state(&r->f.st, "idle");
 			break;
 		case EGRESS_EV_PACKET:
 			handle_packet(r, ev.pkt, ev.gap_before);
@@ -430,61 +425,26 @@ static void *rec_thread(void *arg)
 	}
 }
 
-static int rec_stream_open(struct vas_branch *b, const AVCodecParameters *par, AVRational time_base)
-{
-	struct rec_branch *r = (struct rec_branch *)b;
-	if (!par)
-		return -EINVAL;
-	return egress_queue_push_ctl(&r->q, EGRESS_EV_OPEN, par, time_base);
-}
-
-static void rec_packet(struct vas_branch *b, const AVPacket *pkt)
-{
-	struct rec_branch *r = (struct rec_branch *)b;
-	atomic_fetch_add(&r->st.packets_in, 1);
-	if (!egress_queue_push_packet(&r->q, pkt)) {
-		uint64_t d = atomic_fetch_add(&r->st.packets_dropped, 1) + 1;
-		klog_ratelimited(&r->log, &r->rl_drop, 1, 5000, KLOG_WARN,
-				 "recording queue full (%u packets): dropping until the next keyframe (%llu dropped so far)",
-				 r->q.max_packets, (unsigned long long)d);
-	}
-}
-
-static void rec_stream_close(struct vas_branch *b)
-{
-	struct rec_branch *r = (struct rec_branch *)b;
-	egress_queue_push_ctl(&r->q, EGRESS_EV_CLOSE, NULL, (AVRational){ 0, 1 });
-}
-
-static void rec_get_stats(struct vas_branch *b, struct vas_branch_stats *st)
-{
-	struct rec_branch *r = (struct rec_branch *)b;
-	egress_stats_get(&r->st, st);
-}
-
 static void rec_destroy(struct vas_branch *b)
 {
 	struct rec_branch *r = (struct rec_branch *)b;
 	if (!r)
 		return;
-	if (r->thread_started) {
-		egress_queue_push_ctl(&r->q, EGRESS_EV_STOP, NULL, (AVRational){ 0, 1 });
-		pthread_join(r->thread, NULL);
-	}
+	egress_front_stop(&r->f);
 	close_segment(r, true, "stop");
-	egress_queue_destroy(&r->q);
+	egress_queue_destroy(&r->f.q);
 	avcodec_parameters_free(&r->par);
-	pthread_mutex_destroy(&r->st.mu);
+	pthread_mutex_destroy(&r->f.st.mu);
 	free(r);
 }
 
 static const struct vas_branch_ops rec_ops = {
 	.version = VAS_BRANCH_ABI_VERSION,
 	.name = "record",
-	.stream_open = rec_stream_open,
-	.packet = rec_packet,
-	.stream_close = rec_stream_close,
-	.get_stats = rec_get_stats,
+	.stream_open = egress_front_stream_open,
+	.packet = egress_front_packet,
+	.stream_close = egress_front_stream_close,
+	.get_stats = egress_front_get_stats,
 	.destroy = rec_destroy,
 };
 
@@ -509,16 +469,17 @@ int vas_record_branch_new(struct vas_branch **out, const char *camera_id, const 
 		snprintf(err, errlen, "record: out of memory");
 		return -ENOMEM;
 	}
-	r->base.ops = &rec_ops;
+	r->f.base.ops = &rec_ops;
+	r->f.what = "recording";
 	snprintf(r->camera_id, sizeof(r->camera_id), "%s", camera_id);
 	r->cfg = *cfg;
 	if (r->cfg.segment_seconds == 0)
 		r->cfg.segment_seconds = 10;
 	if (r->cfg.queue_packets == 0)
 		r->cfg.queue_packets = 512;
-	klog_ctx_init(&r->log, "vasd", "cam=%s record", camera_id);
-	egress_stats_init(&r->st);
-	int ret = egress_queue_init(&r->q, r->cfg.queue_packets);
+	klog_ctx_init(&r->f.log, "vasd", "cam=%s record", camera_id);
+	egress_stats_init(&r->f.st);
+	int ret = egress_queue_init(&r->f.q, r->cfg.queue_packets);
 	if (ret < 0) {
 		snprintf(err, errlen, "record: out of memory");
 		free(r);
@@ -528,19 +489,19 @@ int vas_record_branch_new(struct vas_branch **out, const char *camera_id, const 
 	 * every segment start; it does not fail the camera. */
 	ret = mkdir_p(r->cfg.dir);
 	if (ret < 0) {
-		egress_stats_error(&r->st, "recordings folder %s: %s", r->cfg.dir, strerror(-ret));
-		egress_stats_set_state(&r->st, "error");
-		KLOG_ERR(&r->log, "recordings folder %s: %s (will retry)", r->cfg.dir, strerror(-ret));
+		egress_stats_error(&r->f.st, "recordings folder %s: %s", r->cfg.dir, strerror(-ret));
+		egress_stats_set_state(&r->f.st, "error");
+		KLOG_ERR(&r->f.log, "recordings folder %s: %s (will retry)", r->cfg.dir, strerror(-ret));
 	}
-	ret = pthread_create(&r->thread, NULL, rec_thread, r);
+	ret = pthread_create(&r->f.thread, NULL, rec_thread, r);
 	if (ret != 0) {
 		snprintf(err, errlen, "record: thread: %s", strerror(ret));
-		egress_queue_destroy(&r->q);
+		egress_queue_destroy(&r->f.q);
 		free(r);
 		return -ret;
 	}
-	r->thread_started = true;
-	pthread_setname_np(r->thread, "vas-rec");
-	*out = &r->base;
+	r->f.thread_started = true;
+	pthread_setname_np(r->f.thread, "vas-rec");
+	*out = &r->f.base;
 	return 0;
 }

@@ -37,16 +37,11 @@
 #define RTP_MTU 1200 /* RTP packet size: fits any path MediaSoup and WebRTC use */
 
 struct rtp_branch {
-	struct vas_branch base;
+	struct egress_front f; /* first: the ops receive it as the struct vas_branch */
 	char camera_id[64];
 	struct vas_rtp_config cfg;
 	uint32_t ssrc;
-	struct klog_ctx log;
-	struct klog_ratelimit rl_drop, rl_send, rl_bad;
-	struct egress_queue q;
-	struct egress_stats st;
-	pthread_t thread;
-	bool thread_started;
+	struct klog_ratelimit rl_send, rl_bad;
 
 	/* branch thread only */
 	int fd_rtp, fd_rtcp;
@@ -77,8 +72,8 @@ static uint32_t fnv1a(const char *s)
 
 static void send_error(struct rtp_branch *r, const char *what, int err)
 {
-	egress_stats_error(&r->st, "%s to %s: %s", what, r->cfg.host, strerror(err));
-	klog_ratelimited(&r->log, &r->rl_send, 1, 10000, KLOG_WARN, "%s to %s: %s (counted, continuing)", what,
+	egress_stats_error(&r->f.st, "%s to %s: %s", what, r->cfg.host, strerror(err));
+	klog_ratelimited(&r->f.log, &r->rl_send, 1, 10000, KLOG_WARN, "%s to %s: %s (counted, continuing)", what,
 			 r->cfg.host, strerror(err));
 }
 
@@ -96,7 +91,7 @@ static int io_write(void *opaque, uint8_t *buf, int size)
 	for (int tries = 0; tries < 2; tries++) {
 		ssize_t n = send(fd, buf, (size_t)size, MSG_NOSIGNAL);
 		if (n >= 0) {
-			atomic_fetch_add(&r->st.bytes_out, (uint64_t)n);
+			atomic_fetch_add(&r->f.st.bytes_out, (uint64_t)n);
 			return size;
 		}
 		send_error(r, rtcp ? "RTCP send" : "RTP send", errno);
@@ -115,7 +110,7 @@ static int udp_socket(struct rtp_branch *r, uint16_t dport, uint16_t lport)
 	snprintf(port, sizeof(port), "%u", dport);
 	int ret = getaddrinfo(r->cfg.host, port, &hints, &ai);
 	if (ret != 0) {
-		egress_stats_error(&r->st, "resolve %s: %s", r->cfg.host, gai_strerror(ret));
+		egress_stats_error(&r->f.st, "resolve %s: %s", r->cfg.host, gai_strerror(ret));
 		return -EINVAL;
 	}
 	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -147,7 +142,7 @@ static int udp_socket(struct rtp_branch *r, uint16_t dport, uint16_t lport)
 		}
 		if (bind(fd, (struct sockaddr *)&la, ll) != 0) {
 			ret = -errno;
-			egress_stats_error(&r->st, "bind local port %u: %s", lport, strerror(errno));
+			egress_stats_error(&r->f.st, "bind local port %u: %s", lport, strerror(errno));
 			close(fd);
 			freeaddrinfo(ai);
 			return ret;
@@ -155,7 +150,7 @@ static int udp_socket(struct rtp_branch *r, uint16_t dport, uint16_t lport)
 	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 		ret = -errno;
-		egress_stats_error(&r->st, "connect %s:%u: %s", r->cfg.host, dport, strerror(errno));
+		egress_stats_error(&r->f.st, "connect %s:%u: %s", r->cfg.host, dport, strerror(errno));
 		close(fd);
 		freeaddrinfo(ai);
 		return ret;
@@ -184,7 +179,7 @@ static void write_sdp(struct rtp_branch *r)
 		return;
 	char sdp[8192];
 	if (av_sdp_create(&r->oc, 1, sdp, sizeof(sdp)) < 0) {
-		KLOG_WARN(&r->log, "SDP: av_sdp_create failed");
+		KLOG_WARN(&r->f.log, "SDP: av_sdp_create failed");
 		return;
 	}
 	size_t n = strlen(sdp);
@@ -196,19 +191,19 @@ static void write_sdp(struct rtp_branch *r)
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", r->cfg.sdp_path, (int)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
-		egress_stats_error(&r->st, "SDP %s: %s", tmp, strerror(errno));
-		KLOG_WARN(&r->log, "SDP %s: %s", tmp, strerror(errno));
+		egress_stats_error(&r->f.st, "SDP %s: %s", tmp, strerror(errno));
+		KLOG_WARN(&r->f.log, "SDP %s: %s", tmp, strerror(errno));
 		return;
 	}
 	bool ok = fputs(sdp, f) >= 0;
 	ok = (fclose(f) == 0) && ok;
 	if (!ok || rename(tmp, r->cfg.sdp_path) != 0) {
-		egress_stats_error(&r->st, "SDP %s: %s", r->cfg.sdp_path, strerror(errno));
+		egress_stats_error(&r->f.st, "SDP %s: %s", r->cfg.sdp_path, strerror(errno));
 		unlink(tmp);
 		return;
 	}
 	r->sdp_ps = r->ps;
-	KLOG_INFO(&r->log, "SDP written: %s", r->cfg.sdp_path);
+	KLOG_INFO(&r->f.log, "SDP written: %s", r->cfg.sdp_path);
 }
 
 /* The muxer's stream extradata := the parameter sets we know (Annex B). */
@@ -271,13 +266,13 @@ static int open_muxer(struct rtp_branch *r, const AVCodecParameters *par)
 	av_dict_free(&opts);
 	if (ret < 0) {
 		close_muxer(r);
-		egress_stats_error(&r->st, "rtp muxer: %s", av_err2str(ret));
+		egress_stats_error(&r->f.st, "rtp muxer: %s", av_err2str(ret));
 		return ret;
 	}
 	r->mux_codec = par->codec_id;
 	r->have_last = false;
 	r->last_dts = INT64_MIN;
-	KLOG_INFO(&r->log, "RTP to %s:%u (RTCP %s%u) pt=%u ssrc=%u", r->cfg.host, r->cfg.port,
+	KLOG_INFO(&r->f.log, "RTP to %s:%u (RTCP %s%u) pt=%u ssrc=%u", r->cfg.host, r->cfg.port,
 		  r->cfg.rtcp_port ? "" : "off ", r->cfg.rtcp_port, r->cfg.payload_type, r->ssrc);
 	return 0;
 }
@@ -314,8 +309,8 @@ static void on_open(struct rtp_branch *r, AVCodecParameters *par, AVRational tb)
 	if (r->oc && r->mux_codec != r->par->codec_id)
 		close_muxer(r);
 	if (!r->oc && open_muxer(r, r->par) < 0) {
-		egress_stats_set_state(&r->st, "error");
-		KLOG_ERR(&r->log, "RTP muxer for codec %s failed: no live egress for this stream",
+		egress_stats_set_state(&r->f.st, "error");
+		KLOG_ERR(&r->f.log, "RTP muxer for codec %s failed: no live egress for this stream",
 			 avcodec_get_name(r->par->codec_id));
 		return;
 	}
@@ -324,7 +319,7 @@ static void on_open(struct rtp_branch *r, AVCodecParameters *par, AVRational tb)
 		write_sdp(r);
 	else if (r->par->codec_id != AV_CODEC_ID_H264)
 		write_sdp(r);
-	egress_stats_set_state(&r->st, "running");
+	egress_stats_set_state(&r->f.st, "running");
 }
 
 /* Prepend SPS+PPS to an H.264 IDR that does not carry them. Returns a new packet,
@@ -366,7 +361,7 @@ static void send_packet(struct rtp_branch *r, AVPacket *pkt)
 		o = av_packet_alloc();
 		if (!o || av_packet_ref(o, pkt) < 0) {
 			av_packet_free(&o);
-			atomic_fetch_add(&r->st.packets_dropped, 1);
+			atomic_fetch_add(&r->f.st.packets_dropped, 1);
 			return;
 		}
 	}
@@ -410,30 +405,30 @@ static void send_packet(struct rtp_branch *r, AVPacket *pkt)
 	int ret = av_write_frame(r->oc, o);
 	av_packet_free(&o);
 	if (ret < 0) {
-		egress_stats_error(&r->st, "rtp muxer: %s", av_err2str(ret));
-		klog_ratelimited(&r->log, &r->rl_send, 1, 10000, KLOG_WARN, "rtp muxer: %s", av_err2str(ret));
+		egress_stats_error(&r->f.st, "rtp muxer: %s", av_err2str(ret));
+		klog_ratelimited(&r->f.log, &r->rl_send, 1, 10000, KLOG_WARN, "rtp muxer: %s", av_err2str(ret));
 		r->oc->pb->error = 0;
-		atomic_fetch_add(&r->st.packets_dropped, 1);
+		atomic_fetch_add(&r->f.st.packets_dropped, 1);
 		return;
 	}
-	atomic_fetch_add(&r->st.packets_out, 1);
+	atomic_fetch_add(&r->f.st.packets_out, 1);
 }
 
 static void handle_packet(struct rtp_branch *r, AVPacket *pkt, bool gap)
 {
 	if (!r->have_stream || !r->oc) {
-		atomic_fetch_add(&r->st.packets_dropped, 1);
+		atomic_fetch_add(&r->f.st.packets_dropped, 1);
 		return;
 	}
 	if (gap)
 		r->need_key = true;
 	if (r->need_key && !(pkt->flags & AV_PKT_FLAG_KEY)) {
-		atomic_fetch_add(&r->st.packets_dropped, 1);
+		atomic_fetch_add(&r->f.st.packets_dropped, 1);
 		return;
 	}
 	if (r->annexb && !r->bsf && !egress_is_annexb(pkt->data, (size_t)pkt->size)) {
-		atomic_fetch_add(&r->st.packets_dropped, 1);
-		klog_ratelimited(&r->log, &r->rl_bad, 1, 10000, KLOG_WARN,
+		atomic_fetch_add(&r->f.st.packets_dropped, 1);
+		klog_ratelimited(&r->f.log, &r->rl_bad, 1, 10000, KLOG_WARN,
 				 "malformed packet (%d bytes, no Annex B start code) dropped", pkt->size);
 		return;
 	}
@@ -443,7 +438,7 @@ static void handle_packet(struct rtp_branch *r, AVPacket *pkt, bool gap)
 		return;
 	}
 	if (av_bsf_send_packet(r->bsf, pkt) < 0) {
-		atomic_fetch_add(&r->st.packets_dropped, 1);
+		atomic_fetch_add(&r->f.st.packets_dropped, 1);
 		return;
 	}
 	AVPacket *o = av_packet_alloc();
@@ -459,7 +454,7 @@ static void *rtp_thread(void *arg)
 	struct rtp_branch *r = arg;
 	for (;;) {
 		struct egress_ev ev;
-		if (!egress_queue_pop(&r->q, &ev, 1000))
+		if (!egress_queue_pop(&r->f.q, &ev, 1000))
 			continue;
 		switch (ev.type) {
 		case EGRESS_EV_STOP:
@@ -471,7 +466,7 @@ static void *rtp_thread(void *arg)
 			break;
 		case EGRESS_EV_CLOSE:
 			r->have_stream = false;
-			egress_stats_set_state(&r->st, "idle");
+			egress_stats_set_state(&r->f.st, "idle");
 			break;
 		case EGRESS_EV_PACKET:
 			handle_packet(r, ev.pkt, ev.gap_before);
@@ -481,66 +476,31 @@ static void *rtp_thread(void *arg)
 	}
 }
 
-static int rtp_stream_open(struct vas_branch *b, const AVCodecParameters *par, AVRational time_base)
-{
-	struct rtp_branch *r = (struct rtp_branch *)b;
-	if (!par)
-		return -EINVAL;
-	return egress_queue_push_ctl(&r->q, EGRESS_EV_OPEN, par, time_base);
-}
-
-static void rtp_packet(struct vas_branch *b, const AVPacket *pkt)
-{
-	struct rtp_branch *r = (struct rtp_branch *)b;
-	atomic_fetch_add(&r->st.packets_in, 1);
-	if (!egress_queue_push_packet(&r->q, pkt)) {
-		uint64_t d = atomic_fetch_add(&r->st.packets_dropped, 1) + 1;
-		klog_ratelimited(&r->log, &r->rl_drop, 1, 5000, KLOG_WARN,
-				 "RTP queue full (%u packets): dropping until the next keyframe (%llu dropped so far)",
-				 r->q.max_packets, (unsigned long long)d);
-	}
-}
-
-static void rtp_stream_close(struct vas_branch *b)
-{
-	struct rtp_branch *r = (struct rtp_branch *)b;
-	egress_queue_push_ctl(&r->q, EGRESS_EV_CLOSE, NULL, (AVRational){ 0, 1 });
-}
-
-static void rtp_get_stats(struct vas_branch *b, struct vas_branch_stats *st)
-{
-	struct rtp_branch *r = (struct rtp_branch *)b;
-	egress_stats_get(&r->st, st);
-}
-
 static void rtp_destroy(struct vas_branch *b)
 {
 	struct rtp_branch *r = (struct rtp_branch *)b;
 	if (!r)
 		return;
-	if (r->thread_started) {
-		egress_queue_push_ctl(&r->q, EGRESS_EV_STOP, NULL, (AVRational){ 0, 1 });
-		pthread_join(r->thread, NULL);
-	}
+	egress_front_stop(&r->f);
 	close_muxer(r);
 	av_bsf_free(&r->bsf);
 	avcodec_parameters_free(&r->par);
-	egress_queue_destroy(&r->q);
+	egress_queue_destroy(&r->f.q);
 	if (r->fd_rtp >= 0)
 		close(r->fd_rtp);
 	if (r->fd_rtcp >= 0)
 		close(r->fd_rtcp);
-	pthread_mutex_destroy(&r->st.mu);
+	pthread_mutex_destroy(&r->f.st.mu);
 	free(r);
 }
 
 static const struct vas_branch_ops rtp_ops = {
 	.version = VAS_BRANCH_ABI_VERSION,
 	.name = "rtp",
-	.stream_open = rtp_stream_open,
-	.packet = rtp_packet,
-	.stream_close = rtp_stream_close,
-	.get_stats = rtp_get_stats,
+	.stream_open = egress_front_stream_open,
+	.packet = egress_front_packet,
+	.stream_close = egress_front_stream_close,
+	.get_stats = egress_front_get_stats,
 	.destroy = rtp_destroy,
 };
 
@@ -565,7 +525,8 @@ int vas_rtp_branch_new(struct vas_branch **out, const char *camera_id, const str
 		snprintf(err, errlen, "rtp: out of memory");
 		return -ENOMEM;
 	}
-	r->base.ops = &rtp_ops;
+	r->f.base.ops = &rtp_ops;
+	r->f.what = "RTP";
 	r->fd_rtp = r->fd_rtcp = -1;
 	snprintf(r->camera_id, sizeof(r->camera_id), "%s", camera_id);
 	r->cfg = *cfg;
@@ -574,9 +535,9 @@ int vas_rtp_branch_new(struct vas_branch **out, const char *camera_id, const str
 	if (r->cfg.queue_packets == 0)
 		r->cfg.queue_packets = 256;
 	r->ssrc = r->cfg.ssrc ? r->cfg.ssrc : fnv1a(camera_id);
-	klog_ctx_init(&r->log, "vasd", "cam=%s rtp", camera_id);
-	egress_stats_init(&r->st);
-	int ret = egress_queue_init(&r->q, r->cfg.queue_packets);
+	klog_ctx_init(&r->f.log, "vasd", "cam=%s rtp", camera_id);
+	egress_stats_init(&r->f.st);
+	int ret = egress_queue_init(&r->f.q, r->cfg.queue_packets);
 	if (ret < 0)
 		goto fail_nomem;
 	r->fd_rtp = udp_socket(r, r->cfg.port, r->cfg.local_port);
@@ -598,19 +559,19 @@ int vas_rtp_branch_new(struct vas_branch **out, const char *camera_id, const str
 			}
 		}
 	}
-	ret = pthread_create(&r->thread, NULL, rtp_thread, r);
+	ret = pthread_create(&r->f.thread, NULL, rtp_thread, r);
 	if (ret != 0) {
 		snprintf(err, errlen, "rtp: thread: %s", strerror(ret));
 		ret = -ret;
 		goto fail;
 	}
-	r->thread_started = true;
-	pthread_setname_np(r->thread, "vas-rtp");
-	*out = &r->base;
+	r->f.thread_started = true;
+	pthread_setname_np(r->f.thread, "vas-rtp");
+	*out = &r->f.base;
 	return 0;
 fail_nomem:
 	snprintf(err, errlen, "rtp: out of memory");
 fail:
-	rtp_destroy(&r->base);
+	rtp_destroy(&r->f.base);
 	return ret;
 }
