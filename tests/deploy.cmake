@@ -3,11 +3,6 @@
 #   deploy_systemd   systemd-analyze verify of the units, with negative checks; sysusers/tmpfiles
 #   deploy_health    ruth-health and healthcheck.sh on bad input and unhealthy peers
 #   deploy_embedded  the embedded default started the way the systemd units start it
-# deploy/tools (ruth-health) is added here because the deploy part owns no
-# top-level CMake; the Dockerfiles build it with --target ruth-health.
-if(TARGET ruth_ipc AND NOT TARGET ruth-health)
-  add_subdirectory(${CMAKE_SOURCE_DIR}/deploy/tools ${CMAKE_BINARY_DIR}/deploy/tools)
-endif()
 
 ruth_add_script_test(NAME deploy_check SCRIPT ${CMAKE_SOURCE_DIR}/tests/integration/deploy_check.sh
                      LABELS deploy TIMEOUT 60)

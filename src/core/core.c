@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "core.h"
+#include "sd_notify.h"
 
 #define AGENT_REOPEN_NS (200ull * 1000000ull)
 #define LOOP_MAX_WAIT_MS 50
@@ -399,34 +400,17 @@ static void check_deadlines(struct core *c, uint64_t now)
 
 /* ---------------------------------------------------------------- loop */
 
-static void sd_notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	if (!path || !path[0])
-		return;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = strlen(path);
-	if (len < sizeof(sa.sun_path)) {
-		memcpy(sa.sun_path, path, len);
-		if (sa.sun_path[0] == '@')
-			sa.sun_path[0] = 0;
-		static const char msg[] = "READY=1";
-		sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
-	}
-	close(fd);
-}
-
 int core_run(struct core *c, volatile int *stop)
 {
 	struct pollfd pfd[CORE_MAX_MODELS + CORE_MAX_CTL_CLIENTS + 1];
 	int owner[CORE_MAX_MODELS + CORE_MAX_CTL_CLIENTS + 1];
 	KLOG_INFO(&c->log, "READY cameras=%zu models=%zu subscriptions=%zu control=%s", c->n_cams, c->n_models,
 		  c->cfg.n_subs, c->cfg.control_socket[0] ? c->cfg.control_socket : "(none)");
-	sd_notify_ready();
+	/* One-shot: the core keeps no sandbox, so it opens the socket when it needs it. */
+	int nfd = ksd_notify_open();
+	ksd_notify_send(nfd, "READY=1\n");
+	if (nfd >= 0)
+		close(nfd);
 	while (!*stop) {
 		uint64_t now = kclock_mono_ns();
 		if (now >= c->next_agent_poll_ns) {

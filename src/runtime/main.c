@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "runtime.h"
+#include "sd_notify.h"
 
 static void usage(FILE *f)
 {
@@ -312,8 +313,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	klog_ctx_init(&rt->log, "ruth-model-runtime", "model=%s", rt->cfg.model_id);
-	rt->notify_fd = ruth__notify_open();
-	ruth__notify_send(rt->notify_fd, "STATUS=loading model\n");
+	rt->notify_fd = ksd_notify_open();
+	ksd_notify_send(rt->notify_fd, "STATUS=loading model\n");
 
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	rt->n_workers = rt->opt.workers ? rt->opt.workers
@@ -353,10 +354,10 @@ int main(int argc, char **argv)
 	char st[RUTH_IPC_MESSAGE_MAX + 96];
 	snprintf(st, sizeof(st), "READY=1\nSTATUS=serving mode=%s%s%s\n", ruth_ipc_mode_name(rt->mode),
 		 rt->reason[0] ? ": " : "", rt->reason);
-	ruth__notify_send(rt->notify_fd, st);
+	ksd_notify_send(rt->notify_fd, st);
 
 	rc = ruth__server_run(rt, lfd);
-	ruth__notify_send(rt->notify_fd, "STOPPING=1\n");
+	ksd_notify_send(rt->notify_fd, "STOPPING=1\n");
 	KLOG_INFO(&rt->log, "stopped: %llu requests, %llu failed",
 		  (unsigned long long)atomic_load(&rt->requests_total),
 		  (unsigned long long)atomic_load(&rt->requests_failed));

@@ -5,7 +5,6 @@
  *   worker.c     the request path a worker runs (frame -> tensor -> run -> detections)
  *   server.c     the socket: one IO thread (epoll), connections, the job queue
  *   sandbox.c    privilege drop, no_new_privs, Landlock, seccomp
- *   notify.c     sd_notify without libsystemd
  *
  * Threads: the main thread becomes the IO thread (server.c) after start; N
  * worker threads take jobs from the bounded queue. Everything in struct
@@ -141,8 +140,5 @@ int ruth__sandbox_apply(struct ruth_rt *rt, uid_t uid, gid_t gid);
 /* The hidden self-test: print SELFTEST lines for what the sandbox blocks. */
 int ruth__sandbox_self_test(struct ruth_rt *rt);
 
-/* notify.c */
-int ruth__notify_open(void); /* -1 when NOTIFY_SOCKET is unset or unusable */
-int ruth__notify_send(int fd, const char *msg);
 
 #endif

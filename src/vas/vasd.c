@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libavformat/avformat.h>
 #include <libavutil/log.h>
@@ -21,6 +22,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "sd_notify.h"
 #include "status.h"
 
 static void usage(FILE *f)
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
 	uint64_t *prev_frames = calloc(n, sizeof(*prev_frames));
 	double *fps = calloc(n, sizeof(*fps));
 	int rc = 0;
+	int notify_fd = -1;
 	if (!cams || !stats || !prev_frames || !fps) {
 		KLOG_ERR(&log, "out of memory");
 		rc = 1;
@@ -133,6 +136,17 @@ int main(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
+	}
+
+	/* Ready means every camera thread runs, not that every camera is streaming:
+	 * a camera that cannot connect is retried forever and must not hold the
+	 * whole service in "activating" (its state is in the status file). */
+	notify_fd = ksd_notify_open();
+	{
+		char msg[96];
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%zu camera(s), frame export %s\n", n,
+			 export_on ? "on" : "off");
+		ksd_notify_send(notify_fd, msg);
 	}
 
 	uint64_t prev_ns = kclock_mono_ns();
@@ -168,6 +182,9 @@ int main(int argc, char **argv)
 	}
 
 out:
+	ksd_notify_send(notify_fd, "STOPPING=1\n");
+	if (notify_fd >= 0)
+		close(notify_fd);
 	atomic_store(&stop, true);
 	for (size_t i = 0; cams && i < n; i++)
 		vas_ingest_free(&cams[i]);

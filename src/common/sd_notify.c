@@ -1,4 +1,4 @@
-/* notify.c: sd_notify without libsystemd.
+/* sd_notify.c: see sd_notify.h.
  *
  * systemd (Type=notify) passes NOTIFY_SOCKET: a path ("/run/systemd/notify")
  * or an abstract name written with a leading '@'. We open and connect the
@@ -13,9 +13,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "sd_notify.h"
 
-int ruth__notify_open(void)
+int ksd_notify_open(void)
 {
 	const char *e = getenv("NOTIFY_SOCKET");
 	if (!e || !*e || (e[0] != '/' && e[0] != '@'))
@@ -38,7 +38,7 @@ int ruth__notify_open(void)
 	return fd;
 }
 
-int ruth__notify_send(int fd, const char *msg)
+int ksd_notify_send(int fd, const char *msg)
 {
 	if (fd < 0)
 		return 0;
