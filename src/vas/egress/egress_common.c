@@ -306,3 +306,9 @@ void egress_front_stop(struct egress_front *f)
 	pthread_join(f->thread, NULL);
 	f->thread_started = false;
 }
+
+void egress_front_fini(struct egress_front *f)
+{
+	egress_queue_destroy(&f->q);
+	pthread_mutex_destroy(&f->st.mu);
+}

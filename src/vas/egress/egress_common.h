@@ -115,5 +115,8 @@ void egress_front_stream_close(struct vas_branch *b);
 void egress_front_get_stats(struct vas_branch *b, struct vas_branch_stats *st);
 /* Ask the branch thread to stop after what is queued before it, and join it. */
 void egress_front_stop(struct egress_front *f);
+/* Free what the front owns (queued packets, the stats lock); after _stop and
+ * after the branch's own cleanup. */
+void egress_front_fini(struct egress_front *f);
 
 #endif

@@ -432,9 +432,8 @@ static void rec_destroy(struct vas_branch *b)
 		return;
 	egress_front_stop(&r->f);
 	close_segment(r, true, "stop");
-	egress_queue_destroy(&r->f.q);
 	avcodec_parameters_free(&r->par);
-	pthread_mutex_destroy(&r->f.st.mu);
+	egress_front_fini(&r->f);
 	free(r);
 }
 
@@ -496,7 +495,7 @@ int vas_record_branch_new(struct vas_branch **out, const char *camera_id, const 
 	ret = pthread_create(&r->f.thread, NULL, rec_thread, r);
 	if (ret != 0) {
 		snprintf(err, errlen, "record: thread: %s", strerror(ret));
-		egress_queue_destroy(&r->f.q);
+		egress_front_fini(&r->f);
 		free(r);
 		return -ret;
 	}

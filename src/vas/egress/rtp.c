@@ -485,12 +485,11 @@ static void rtp_destroy(struct vas_branch *b)
 	close_muxer(r);
 	av_bsf_free(&r->bsf);
 	avcodec_parameters_free(&r->par);
-	egress_queue_destroy(&r->f.q);
 	if (r->fd_rtp >= 0)
 		close(r->fd_rtp);
 	if (r->fd_rtcp >= 0)
 		close(r->fd_rtcp);
-	pthread_mutex_destroy(&r->f.st.mu);
+	egress_front_fini(&r->f);
 	free(r);
 }
 
