@@ -223,9 +223,27 @@ int vas_export_reader_copy(struct vas_export_reader *r, uint64_t seq, void *dst,
 /* Human-readable text for this library's codes and negative errnos. */
 const char *vas_export_strerror(int err);
 
-/* "/vas.<camera_id>" into buf; -EINVAL when the id is empty, too long, or has
- * characters outside [A-Za-z0-9_-.]. Camera ids are validated by vasd's config
- * with the same rule. */
+/* The camera id rule, [A-Za-z0-9_.-]{1,47}: the id becomes the shm name, so
+ * every configuration that names a camera (vasd's, ruth-ai-core's) checks it
+ * with this one function. Header-only so config parsers need not link the
+ * export library. */
+static inline int vas_export_camera_id_valid(const char *id)
+{
+	size_t n = 0;
+	if (!id)
+		return 0;
+	for (; id[n]; n++) {
+		char c = id[n];
+		if (n + 1 >= VAS_EXPORT_CAMERA_ID_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '-' || c == '.'))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* "/vas.<camera_id>" into buf; -EINVAL when vas_export_camera_id_valid() rejects
+ * the id, -ENAMETOOLONG when buf is too small. */
 int vas_export_shm_name(char *buf, size_t cap, const char *camera_id);
 
 #ifdef __cplusplus

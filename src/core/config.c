@@ -5,21 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vas/frame_export.h"
 #include "yaml_doc.h"
-
-bool core_id_valid(const char *id)
-{
-	size_t n = id ? strlen(id) : 0;
-	if (n == 0 || n > 47)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
 
 int core_config_camera_index(const struct core_config *cfg, const char *id)
 {
@@ -58,7 +45,7 @@ static int parse_camera(const struct kyaml_doc *d, kyaml_node n, size_t i, struc
 		if (kyaml_get_str(d, n, "id", path, true, dst, CORE_ID_MAX, err) < 0)
 			return -EINVAL;
 	}
-	if (!core_id_valid(dst))
+	if (!vas_export_camera_id_valid(dst))
 		return kyaml_fail(d, n, path, err, "camera id '%s' must match [A-Za-z0-9_.-]{1,47}", dst);
 	if (core_config_camera_index(cfg, dst) >= 0)
 		return kyaml_fail(d, n, path, err, "duplicate camera id '%s'", dst);
@@ -88,7 +75,9 @@ static int parse_sub(const struct kyaml_doc *d, kyaml_node n, size_t i, struct c
 	if (kyaml_get_str(d, n, "model", path, true, s->model, sizeof(s->model), err) < 0)
 		return -EINVAL;
 	s->model_line = kyaml_line(d, kyaml_map_get(d, n, "model"));
-	if (!core_id_valid(s->model))
+	/* Model ids (model.yaml: lowercase, no leading '.' or '-') are a subset of
+	 * this charset; whether the model exists is discovery's answer, later. */
+	if (!vas_export_camera_id_valid(s->model))
 		return kyaml_fail(d, kyaml_map_get(d, n, "model"), p, err, "invalid model id '%s'", s->model);
 	snprintf(p, sizeof(p), "%s.fps", path);
 	if (kyaml_get_double(d, n, "fps", path, true, 0.01, CORE_FPS_MAX, &s->fps, err) < 0)

@@ -60,9 +60,6 @@ int core_config_load(const char *path, struct core_config *cfg, char *err, size_
 int core_config_load_string(const char *name, const char *text, struct core_config *cfg, char *err,
 			    size_t errlen);
 
-/* Camera / model id rule shared with vasd: [A-Za-z0-9_.-]{1,47}. */
-bool core_id_valid(const char *id);
-
 /* Index of camera id in cfg->cameras, or -1. */
 int core_config_camera_index(const struct core_config *cfg, const char *id);
 

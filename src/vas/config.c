@@ -8,21 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vas/frame_export.h"
 #include "yaml_doc.h"
-
-int vas_config_valid_id(const char *id)
-{
-	size_t n = strlen(id);
-	if (n == 0 || n >= VAS_CAMERA_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 static int parse_export(const struct kyaml_doc *d, kyaml_node n, struct vas_export_options *ex,
 			struct kyaml_err *e)
@@ -162,7 +149,7 @@ static int parse_camera(const struct kyaml_doc *d, kyaml_node n, size_t idx, str
 		return r;
 	if ((r = kyaml_get_str(d, n, "id", path, true, c->id, sizeof(c->id), e)) < 0)
 		return r;
-	if (!vas_config_valid_id(c->id)) {
+	if (!vas_export_camera_id_valid(c->id)) {
 		snprintf(sub, sizeof(sub), "%s.id", path);
 		return kyaml_fail(d, kyaml_map_get(d, n, "id"), sub, e,
 				  "'%s' is not a valid camera id (1-47 characters of A-Z a-z 0-9 _ . -)", c->id);

@@ -70,7 +70,4 @@ void vas_config_free(struct vas_config **cfg);
  * group must exist. Returns 0 or -EINVAL with err naming file, line and field. */
 int vas_config_check_export(const struct vas_config *cfg, char *err, size_t errlen);
 
-/* 1 when id matches [A-Za-z0-9_.-]{1,47}, else 0. */
-int vas_config_valid_id(const char *id);
-
 #endif

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "vas/frame_export.h"
 
 static const char full_yaml[] =
 	"export:\n"
@@ -215,17 +216,17 @@ static void test_check_export(void **state)
 static void test_valid_id(void **state)
 {
 	(void)state;
-	assert_true(vas_config_valid_id("cam-1.front_A"));
-	assert_false(vas_config_valid_id(""));
-	assert_false(vas_config_valid_id("a/b"));
-	assert_false(vas_config_valid_id("a b"));
-	assert_false(vas_config_valid_id("..\xc3\xa9"));
+	assert_true(vas_export_camera_id_valid("cam-1.front_A"));
+	assert_false(vas_export_camera_id_valid(""));
+	assert_false(vas_export_camera_id_valid("a/b"));
+	assert_false(vas_export_camera_id_valid("a b"));
+	assert_false(vas_export_camera_id_valid("..\xc3\xa9"));
 	char long_id[49];
 	memset(long_id, 'x', 48);
 	long_id[48] = 0;
-	assert_false(vas_config_valid_id(long_id));
+	assert_false(vas_export_camera_id_valid(long_id));
 	long_id[47] = 0;
-	assert_true(vas_config_valid_id(long_id));
+	assert_true(vas_export_camera_id_valid(long_id));
 }
 
 int main(void)

@@ -115,18 +115,8 @@ static uint64_t vas_nv12_size(uint32_t width, uint32_t height)
 
 int vas_export_shm_name(char *buf, size_t cap, const char *camera_id)
 {
-	if (!camera_id)
+	if (!vas_export_camera_id_valid(camera_id))
 		return -EINVAL;
-	size_t n = strlen(camera_id);
-	if (n == 0 || n >= VAS_EXPORT_CAMERA_ID_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		char c = camera_id[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '_' || c == '-' || c == '.';
-		if (!ok)
-			return -EINVAL;
-	}
 	int w = snprintf(buf, cap, "%s%s", VAS_EXPORT_SHM_PREFIX, camera_id);
 	if (w < 0 || (size_t)w >= cap)
 		return -ENAMETOOLONG;
