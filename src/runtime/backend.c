@@ -1,7 +1,7 @@
 /* backend.c: the static backend table and the stub backend.
  *
  * The stub is the backend of stub mode: it loads nothing and runs nothing. The
- * server never queues work for it; the IO thread answers every valid
+ * server never queues work for it; the serving thread answers every valid
  * INFER_REQUEST with MODEL_UNAVAILABLE and the reason the runtime is in stub
  * mode. It exists as a table entry so "backend: stub" in model.yaml and
  * --force-stub go through the same interface as the real backends. */

@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 		return 2;
 
 	/* Before any thread exists (ORT makes its pools at session creation), so
-	 * every thread inherits the mask and only the IO thread's signalfd sees
+	 * every thread inherits the mask and only the main thread's signalfd sees
 	 * SIGTERM/SIGINT. */
 	sigset_t mask;
 	sigemptyset(&mask);

@@ -3,13 +3,14 @@
  *   main.c       arguments and the start sequence
  *   backend*.c   inference backends (ONNX Runtime, stub) behind backend.h
  *   worker.c     the request path a worker runs (frame -> tensor -> run -> detections)
- *   server.c     the socket: one IO thread (epoll), connections, the job queue
+ *   server.c     the socket: accept, connections, the job queue, the serving threads
  *   sandbox.c    privilege drop, no_new_privs, Landlock, seccomp
  *
- * Threads: the main thread becomes the IO thread (server.c) after start; N
- * worker threads take jobs from the bounded queue. Everything in struct
- * ruth_rt is written during start and read-only afterwards, except the
- * atomic counters. */
+ * Threads: after start the main thread accepts connections and handles
+ * signals (server.c); N worker threads each wait on the connections, read
+ * requests, run them and write the answers themselves (leader/follower style,
+ * see server.c). Everything in struct ruth_rt is written during start and
+ * read-only afterwards, except the atomic counters. */
 #ifndef RUTH_RUNTIME_RUNTIME_H
 #define RUTH_RUNTIME_RUNTIME_H
 
@@ -83,16 +84,19 @@ struct ruth_rt {
 	_Atomic uint32_t connections;
 };
 
-/* One queued inference. Jobs live in a pool sized at start (queue_depth +
- * workers) and are owned by exactly one of: the IO thread's free list, the
- * queue, a worker, the completion list. */
+struct ruth_conn; /* server.c */
+
+/* One accepted inference. Jobs live in a pool sized at start (queue_depth +
+ * workers) and are owned by exactly one of: the free list, the queue, a
+ * worker (taken from the queue, or kept by the worker that read the request).
+ * A job outside the free list holds one reference on its connection, so the
+ * connection outlives every answer owed on it (server.c). */
 struct ruth_job {
 	struct ruth_job *next;
-	uint64_t conn_id;       /* (slot << 32 | generation) of the connection that asked */
+	struct ruth_conn *conn;
 	uint64_t request_id;
 	uint16_t version;
 	uint64_t enqueue_ns;
-	int cancelled;              /* its connection closed while queued: skip the work (under qlock) */
 	struct ruth_ipc_infer_request req;
 	struct ruth_ipc_msg resp;   /* response being built (det_storage inside) */
 	uint8_t *out;               /* encoded response, out_cap bytes, allocated at start */

@@ -1,19 +1,44 @@
-/* server.c: the runtime's socket, connections and job queue.
+/* server.c: the runtime's socket, connections, job queue and serving threads.
  *
- * Threads and ownership:
- *   - The IO thread (the main thread after start) owns the listening socket,
- *     every connection, the job free list and all socket writes. It parses
- *     requests, answers HELLO/HEALTH (and, in stub mode, INFER_REQUEST) itself,
- *     and queues inference jobs.
- *   - Workers take jobs from the bounded queue (qlock/qcond), run them and put
- *     them on the completion list (dlock), then poke the eventfd. The IO thread
- *     drains the completion list, writes each response to its connection if
- *     that connection still exists (matched by slot + generation, so a closed
- *     and reused slot never receives an old answer), and returns the job to
- *     the free list.
- * Invariants: a job is in exactly one place (free list, queue, a worker, the
- * completion list); queue length <= queue_depth; a connection's inflight counts
- * its jobs outside the free list and never exceeds max_inflight.
+ * Threads (leader/follower over one epoll set):
+ *   - The main thread owns the listening socket and the signalfd (its own
+ *     small epoll set). It accepts, checks peer credentials and registers each
+ *     connection in the shared epoll set `epfd`, one-shot. On SIGTERM it stops
+ *     accepting, lets the work in flight finish (3 s at most), then stops the
+ *     serving threads and closes every connection.
+ *   - N serving threads (the workers; one answering thread in stub mode) all
+ *     wait in epoll_wait on `epfd`. The thread that gets a connection's event
+ *     reads the bytes, answers HELLO/HEALTH/errors at once, keeps the first
+ *     inference request for itself and queues any further pipelined ones,
+ *     re-arms the connection, runs its request and writes the answer itself.
+ *     An idle thread is woken for queued jobs through `qefd`.
+ *   Why: the request that arrives is run by the thread that read it and
+ *   answered by the thread that ran it, so a request costs two wake-ups (the
+ *   client's and the server's), the least a socket round trip can cost. The
+ *   former design (one IO thread handing jobs to workers and back) paid four,
+ *   about 100 us per request on a 2-vCPU VM (docs/runtime.md, "Threads").
+ *
+ * Invariants correctness rests on:
+ *   - A connection is registered EPOLLONESHOT: an event disarms it, so at most
+ *     one thread reads it at a time, and the thread that got the event always
+ *     re-arms it (or closes it) before letting go of c->lock. A reply writer
+ *     that has to wait for EPOLLOUT re-arms it too; a second event that this
+ *     may cause is harmless, because every handler works under c->lock and
+ *     only does non-blocking reads and writes.
+ *   - c->lock guards every field of a connection except `refs`; c->fd is -1
+ *     once closed and nobody touches the descriptor then, so a closed number
+ *     that the kernel reuses is never written to.
+ *   - References: the connection table holds one while the connection is
+ *     open, every job outside the free list one, every thread handling an
+ *     event one (taken under tlock from the table by slot + generation, so a
+ *     stale event for a closed and reused slot finds nothing). The last
+ *     conn_put frees it.
+ *   - Lock order: c->lock, then tlock or qlock. Never the other way.
+ *   - A job is in exactly one place (free list, queue, a thread); queue length
+ *     <= queue_depth; the pool holds queue_depth + workers jobs, so the thread
+ *     that reads a request always finds a job for the one it keeps. A
+ *     connection's inflight counts its jobs outside the free list and never
+ *     exceeds max_inflight.
  *
  * Bad input never costs more than the offending connection: a bad envelope
  * (magic, oversized length) gets ERROR and that connection is closed, since
@@ -21,6 +46,7 @@
  * connection stays. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +64,16 @@
 
 #define TAG_LISTEN 1u
 #define TAG_SIGNAL 2u
-#define TAG_EVENT 3u
-#define TAG_CONN0 16u
+#define TAG_QUEUE 3u
+#define TAG_STOP 4u
+#define TAG_CONN (1ull << 63) /* | slot << 32 | generation */
 #define WBUF_LIMIT (16u << 20) /* a client that stops reading is closed past this */
 #define RBUF_CAP (RUTH_IPC_HEADER_SIZE + RUTH_IPC_MAX_BODY)
 
-struct conn {
-	int fd;
+struct ruth_conn {
+	pthread_mutex_t lock;
+	_Atomic uint32_t refs;
+	int fd; /* -1 once closed */
 	uint32_t slot, gen;
 	uint8_t *rbuf;
 	size_t rlen;
@@ -54,148 +83,126 @@ struct conn {
 	uint16_t version;
 	uint32_t inflight;
 	int closing;     /* close once wbuf is flushed */
-	uint32_t events; /* epoll events registered */
+	uint32_t armed;  /* events last armed (without EPOLLONESHOT) */
 	uid_t uid;
 	pid_t pid;
+};
+
+struct server;
+
+/* One serving thread's private state: decode and reply buffers. */
+struct serv {
+	struct server *s;
+	struct ruth_worker *w; /* NULL in stub mode */
+	pthread_t thread;
+	int started;
+	struct ruth_job *own;  /* the request this thread read and runs itself */
+	uint8_t *scratch;      /* encode buffer for replies made here */
+	size_t scratch_cap;
+	struct ruth_ipc_msg msg;   /* decode target */
+	struct ruth_ipc_msg reply; /* non-inference replies */
 };
 
 struct server {
 	struct ruth_rt *rt;
 	struct klog_ctx *log;
-	int epfd, lfd, sfd, efd;
-	struct conn **conns;
+	int epfd;  /* connections, qefd, sefd: the serving threads wait here */
+	int mepfd; /* main thread: lfd, sfd */
+	int lfd, sfd;
+	int qefd;  /* "the queue has jobs": wakes an idle serving thread */
+	int sefd;  /* "stop": written once, never read, wakes every thread */
+	_Atomic int draining; /* SIGTERM seen: new inference requests get BUSY */
+	_Atomic int stop;     /* serving threads exit at their next wait */
+
+	pthread_mutex_t tlock; /* guards conns, gens, n_conns */
+	struct ruth_conn **conns;
 	uint32_t *gens;
 	uint32_t max_conns, n_conns;
 	uint32_t max_inflight;
 
+	pthread_mutex_t qlock; /* guards free_list, queue, qhead, qlen */
 	struct ruth_job *jobs;
 	uint32_t n_jobs;
-	struct ruth_job *free_list; /* IO thread only */
-
-	pthread_mutex_t qlock; /* guards queue, qhead, qlen, stop */
-	pthread_cond_t qcond;
+	struct ruth_job *free_list;
 	struct ruth_job **queue;
 	uint32_t qhead, qlen, qcap;
-	int stop;
 
-	pthread_mutex_t dlock; /* guards done_head/done_tail */
-	struct ruth_job *done_head, *done_tail;
-
-	uint8_t *scratch; /* encode buffer for IO-thread replies */
-	size_t scratch_cap;
-	struct ruth_ipc_msg msg; /* decode target; IO thread only */
-	struct ruth_ipc_msg reply;
+	struct serv *servs;
+	uint32_t n_servs;
+	size_t out_cap;
 };
 
 static struct klog_ratelimit rl_bad;
 
-/* ---------------------------------------------------------------- workers */
+/* ---------------------------------------------------------------- connection lifetime */
 
-struct worker_arg {
-	struct server *s;
-	struct ruth_worker *w;
-};
-
-static void *worker_main(void *arg)
+static uint64_t conn_tag(const struct ruth_conn *c)
 {
-	struct server *s = ((struct worker_arg *)arg)->s;
-	struct ruth_worker *w = ((struct worker_arg *)arg)->w;
-	for (;;) {
-		pthread_mutex_lock(&s->qlock);
-		while (s->qlen == 0 && !s->stop)
-			pthread_cond_wait(&s->qcond, &s->qlock);
-		if (s->qlen == 0) { /* stop, and the queue is drained */
-			pthread_mutex_unlock(&s->qlock);
-			break;
-		}
-		struct ruth_job *job = s->queue[s->qhead];
-		s->qhead = (s->qhead + 1) % s->qcap;
-		s->qlen--;
-		int cancelled = job->cancelled;
-		pthread_mutex_unlock(&s->qlock);
+	return TAG_CONN | ((uint64_t)c->slot << 32) | c->gen;
+}
 
-		job->out_len = 0;
-		if (!cancelled) {
-			ruth__worker_process(w, job);
-			job->resp.hdr.type = RUTH_IPC_INFER_RESPONSE;
-			job->resp.hdr.version = job->version;
-			job->resp.hdr.request_id = job->request_id;
-			int n = ruth_ipc_encode(&job->resp, job->out, job->out_cap);
-			job->out_len = n > 0 ? (size_t)n : 0;
-		}
-
-		job->next = NULL;
-		pthread_mutex_lock(&s->dlock);
-		if (s->done_tail)
-			s->done_tail->next = job;
-		else
-			s->done_head = job;
-		s->done_tail = job;
-		pthread_mutex_unlock(&s->dlock);
-		uint64_t one = 1;
-		ssize_t wr = write(s->efd, &one, sizeof(one));
-		(void)wr; /* eventfd counter overflow is impossible at our rates */
+/* The open connection a tag names, with a reference, or NULL. */
+static struct ruth_conn *conn_get(struct server *s, uint64_t tag)
+{
+	uint32_t slot = (uint32_t)(tag >> 32) & 0x7fffffffu, gen = (uint32_t)tag;
+	struct ruth_conn *c = NULL;
+	pthread_mutex_lock(&s->tlock);
+	if (slot < s->max_conns && s->conns[slot] && s->conns[slot]->gen == gen) {
+		c = s->conns[slot];
+		atomic_fetch_add(&c->refs, 1);
 	}
-	return NULL;
+	pthread_mutex_unlock(&s->tlock);
+	return c;
 }
 
-/* ---------------------------------------------------------------- connections */
-
-static uint64_t conn_id(const struct conn *c)
+static void conn_put(struct ruth_conn *c)
 {
-	return ((uint64_t)c->slot << 32) | c->gen;
-}
-
-static struct conn *conn_lookup(struct server *s, uint64_t id)
-{
-	uint32_t slot = (uint32_t)(id >> 32);
-	if (slot >= s->max_conns || !s->conns[slot] || s->conns[slot]->gen != (uint32_t)id)
-		return NULL;
-	return s->conns[slot];
-}
-
-static void conn_close(struct server *s, struct conn *c)
-{
-	if (c->inflight) {
-		/* Queued work for a client that left is skipped, not run: walk the
-		 * bounded queue once and mark its jobs (workers read the mark under
-		 * qlock when they dequeue). Jobs already running finish and are dropped. */
-		uint64_t id = conn_id(c);
-		pthread_mutex_lock(&s->qlock);
-		for (uint32_t i = 0; i < s->qlen; i++) {
-			struct ruth_job *j = s->queue[(s->qhead + i) % s->qcap];
-			if (j->conn_id == id)
-				j->cancelled = 1;
-		}
-		pthread_mutex_unlock(&s->qlock);
-	}
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	s->conns[c->slot] = NULL;
-	s->n_conns--;
-	atomic_fetch_sub(&s->rt->connections, 1);
-	KLOG_DBG(s->log, "connection %u closed (pid %d, %u in flight dropped)", c->slot, (int)c->pid, c->inflight);
-	/* Jobs still in flight keep conn_id; their answers find no connection and
-	 * are dropped when they complete. */
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&c->lock);
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c);
 }
 
-static void conn_update_events(struct server *s, struct conn *c)
+/* Under c->lock, with a reference held by the caller besides the table's. */
+static void conn_close_locked(struct server *s, struct ruth_conn *c)
 {
-	/* After a fatal framing error we only flush the ERROR, so stop polling for
-	 * input (level-triggered EPOLLIN would spin). */
-	uint32_t want = (c->closing ? 0u : (uint32_t)(EPOLLIN | EPOLLRDHUP)) | (c->wlen ? (uint32_t)EPOLLOUT : 0u);
-	if (want == c->events)
+	if (c->fd < 0)
 		return;
-	struct epoll_event ev = { .events = want, .data.u64 = TAG_CONN0 + c->slot };
-	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-	c->events = want;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	KLOG_DBG(s->log, "connection %u closed (pid %d, %u in flight dropped)", c->slot, (int)c->pid, c->inflight);
+	/* Jobs still in flight keep their reference; their answers are dropped. */
+	free(c->rbuf);
+	free(c->wbuf);
+	c->rbuf = c->wbuf = NULL;
+	c->rlen = c->wlen = c->wcap = 0;
+	pthread_mutex_lock(&s->tlock);
+	s->conns[c->slot] = NULL;
+	s->n_conns--;
+	pthread_mutex_unlock(&s->tlock);
+	atomic_fetch_sub(&s->rt->connections, 1);
+	conn_put(c); /* the table's reference; the caller's keeps c alive */
 }
 
-/* Write what we can; returns -1 when the connection died (and was closed). */
-static int conn_flush(struct server *s, struct conn *c)
+/* Under c->lock: arm the connection for what it waits for now. */
+static void conn_arm_locked(struct server *s, struct ruth_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	/* After a fatal framing error we only flush the ERROR, so stop polling for
+	 * input (it would fire at once, level-triggered). */
+	uint32_t want = (c->closing ? 0u : (uint32_t)(EPOLLIN | EPOLLRDHUP)) | (c->wlen ? (uint32_t)EPOLLOUT : 0u);
+	struct epoll_event ev = { .events = want | EPOLLONESHOT, .data.u64 = conn_tag(c) };
+	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	c->armed = want;
+}
+
+/* Under c->lock: write what we can of wbuf. Returns -1 when the connection
+ * died (and was closed). Does not re-arm. */
+static int conn_flush_locked(struct server *s, struct ruth_conn *c)
 {
 	size_t off = 0;
 	while (off < c->wlen) {
@@ -208,24 +215,19 @@ static int conn_flush(struct server *s, struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		conn_close(s, c);
+		conn_close_locked(s, c);
 		return -1;
 	}
 	if (off) {
 		memmove(c->wbuf, c->wbuf + off, c->wlen - off);
 		c->wlen -= off;
 	}
-	if (c->wlen == 0 && c->closing) {
-		conn_close(s, c);
-		return -1;
-	}
-	conn_update_events(s, c);
 	return 0;
 }
 
-/* Queue bytes for c. The buffer grows geometrically and never shrinks, so a
- * steady connection stops allocating after its first few replies. */
-static int conn_queue(struct server *s, struct conn *c, const uint8_t *buf, size_t len)
+/* Under c->lock: append to wbuf. It grows geometrically and never shrinks,
+ * so a steady connection stops allocating after its first few replies. */
+static int conn_append_locked(struct server *s, struct ruth_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->wlen + len > c->wcap) {
 		size_t cap = c->wcap ? c->wcap : 4096;
@@ -234,12 +236,12 @@ static int conn_queue(struct server *s, struct conn *c, const uint8_t *buf, size
 		if (cap > WBUF_LIMIT) {
 			klog_ratelimited(s->log, &rl_bad, 5, 10000, KLOG_WARN,
 					 "connection %u (pid %d) is not reading its replies; closing", c->slot, (int)c->pid);
-			conn_close(s, c);
+			conn_close_locked(s, c);
 			return -1;
 		}
 		uint8_t *nb = realloc(c->wbuf, cap);
 		if (!nb) {
-			conn_close(s, c);
+			conn_close_locked(s, c);
 			return -1;
 		}
 		c->wbuf = nb;
@@ -250,21 +252,51 @@ static int conn_queue(struct server *s, struct conn *c, const uint8_t *buf, size
 	return 0;
 }
 
-static int send_msg(struct server *s, struct conn *c, struct ruth_ipc_msg *m)
+/* Under c->lock, from a thread that is not handling c's event: send now when
+ * nothing is waiting, else (or for the rest) buffer and ask for EPOLLOUT. */
+static void conn_send_locked(struct server *s, struct ruth_conn *c, const uint8_t *buf, size_t len)
 {
-	int n = ruth_ipc_encode(m, s->scratch, s->scratch_cap);
-	if (n < 0) {
-		KLOG_ERR(s->log, "encoding a reply of type %u: %s", m->hdr.type, ruth_ipc_strerror(n));
-		return 0;
+	if (c->fd < 0)
+		return;
+	size_t off = 0;
+	while (c->wlen == 0 && off < len) {
+		ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close_locked(s, c);
+		return;
 	}
-	return conn_queue(s, c, s->scratch, (size_t)n);
+	if (off == len)
+		return;
+	if (conn_append_locked(s, c, buf + off, len - off) < 0)
+		return;
+	if (!(c->armed & EPOLLOUT))
+		conn_arm_locked(s, c);
 }
 
-static int send_error(struct server *s, struct conn *c, uint64_t request_id, uint32_t status, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int send_error(struct server *s, struct conn *c, uint64_t request_id, uint32_t status, const char *fmt, ...)
+/* ---------------------------------------------------------------- replies made by the reading thread */
+
+static int send_msg(struct serv *t, struct ruth_conn *c, struct ruth_ipc_msg *m)
 {
-	struct ruth_ipc_msg *m = &s->reply;
+	int n = ruth_ipc_encode(m, t->scratch, t->scratch_cap);
+	if (n < 0) {
+		KLOG_ERR(t->s->log, "encoding a reply of type %u: %s", m->hdr.type, ruth_ipc_strerror(n));
+		return 0;
+	}
+	return conn_append_locked(t->s, c, t->scratch, (size_t)n);
+}
+
+static int send_error(struct serv *t, struct ruth_conn *c, uint64_t request_id, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int send_error(struct serv *t, struct ruth_conn *c, uint64_t request_id, uint32_t status, const char *fmt, ...)
+{
+	struct ruth_ipc_msg *m = &t->reply;
 	memset(&m->hdr, 0, sizeof(m->hdr));
 	memset(&m->u.error, 0, sizeof(m->u.error));
 	m->hdr.type = RUTH_IPC_ERROR;
@@ -277,15 +309,15 @@ static int send_error(struct server *s, struct conn *c, uint64_t request_id, uin
 	va_start(ap, fmt);
 	vsnprintf(m->u.error.message, sizeof(m->u.error.message), fmt, ap);
 	va_end(ap);
-	klog_ratelimited(s->log, &rl_bad, 5, 10000, KLOG_WARN, "connection %u (pid %d): %s: %s", c->slot, (int)c->pid,
-			 ruth_ipc_status_name(status), m->u.error.message);
-	return send_msg(s, c, m);
+	klog_ratelimited(t->s->log, &rl_bad, 5, 10000, KLOG_WARN, "connection %u (pid %d): %s: %s", c->slot,
+			 (int)c->pid, ruth_ipc_status_name(status), m->u.error.message);
+	return send_msg(t, c, m);
 }
 
-static int send_infer_status(struct server *s, struct conn *c, uint64_t request_id,
+static int send_infer_status(struct serv *t, struct ruth_conn *c, uint64_t request_id,
 			     const struct ruth_ipc_infer_request *req, uint32_t status, const char *message)
 {
-	struct ruth_ipc_msg *m = &s->reply;
+	struct ruth_ipc_msg *m = &t->reply;
 	memset(&m->hdr, 0, sizeof(m->hdr));
 	memset(&m->u.infer_response, 0, sizeof(m->u.infer_response));
 	m->u.infer_response.detections = m->det_storage;
@@ -293,14 +325,14 @@ static int send_infer_status(struct server *s, struct conn *c, uint64_t request_
 	m->hdr.version = c->version;
 	m->hdr.request_id = request_id;
 	m->u.infer_response.status = status;
-	m->u.infer_response.mode = (uint16_t)s->rt->mode;
+	m->u.infer_response.mode = (uint16_t)t->s->rt->mode;
 	m->u.infer_response.generation = req->generation;
 	m->u.infer_response.frame_seq = req->frame_seq;
 	snprintf(m->u.infer_response.message, sizeof(m->u.infer_response.message), "%s", message);
-	atomic_fetch_add(&s->rt->requests_total, 1);
+	atomic_fetch_add(&t->s->rt->requests_total, 1);
 	if (status != RUTH_IPC_OK)
-		atomic_fetch_add(&s->rt->requests_failed, 1);
-	return send_msg(s, c, m);
+		atomic_fetch_add(&t->s->rt->requests_failed, 1);
+	return send_msg(t, c, m);
 }
 
 static uint16_t rt_state(const struct ruth_rt *rt)
@@ -308,13 +340,14 @@ static uint16_t rt_state(const struct ruth_rt *rt)
 	return rt->mode == RUTH_MODE_STUB ? RUTH_STATE_DEGRADED : RUTH_STATE_READY;
 }
 
-static int handle_hello(struct server *s, struct conn *c, const uint8_t *buf, size_t len, uint64_t rid)
+static int handle_hello(struct serv *t, struct ruth_conn *c, const uint8_t *buf, size_t len, uint64_t rid)
 {
-	struct ruth_ipc_msg *m = &s->msg;
+	struct server *s = t->s;
+	struct ruth_ipc_msg *m = &t->msg;
 	ruth_ipc_msg_init(m);
 	int r = ruth_ipc_decode(buf, len, m);
 	if (r < 0) {
-		if (send_error(s, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad HELLO: %s", ruth_ipc_strerror(r)) < 0)
+		if (send_error(t, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad HELLO: %s", ruth_ipc_strerror(r)) < 0)
 			return -1;
 		c->closing = 1;
 		return 0;
@@ -322,7 +355,7 @@ static int handle_hello(struct server *s, struct conn *c, const uint8_t *buf, si
 	uint16_t lo = m->u.hello.min_version > RUTH_IPC_VERSION_MIN ? m->u.hello.min_version : RUTH_IPC_VERSION_MIN;
 	uint16_t hi = m->u.hello.max_version < RUTH_IPC_VERSION ? m->u.hello.max_version : RUTH_IPC_VERSION;
 	if (lo > hi) {
-		if (send_error(s, c, rid, RUTH_IPC_E_UNSUPPORTED_VERSION,
+		if (send_error(t, c, rid, RUTH_IPC_E_UNSUPPORTED_VERSION,
 			       "client speaks versions %u..%u, this runtime %u..%u", m->u.hello.min_version,
 			       m->u.hello.max_version, RUTH_IPC_VERSION_MIN, RUTH_IPC_VERSION) < 0)
 			return -1;
@@ -335,7 +368,7 @@ static int handle_hello(struct server *s, struct conn *c, const uint8_t *buf, si
 		 m->u.hello.client_pid, hi);
 
 	const struct ruth_rt *rt = s->rt;
-	struct ruth_ipc_msg *a = &s->reply;
+	struct ruth_ipc_msg *a = &t->reply;
 	memset(&a->hdr, 0, sizeof(a->hdr));
 	memset(&a->u.hello_ack, 0, sizeof(a->u.hello_ack));
 	a->hdr.type = RUTH_IPC_HELLO_ACK;
@@ -354,13 +387,14 @@ static int handle_hello(struct server *s, struct conn *c, const uint8_t *buf, si
 	snprintf(h->model_version, sizeof(h->model_version), "%s", rt->cfg.model_version);
 	snprintf(h->backend, sizeof(h->backend), "%s", rt->bops->name);
 	snprintf(h->mode_reason, sizeof(h->mode_reason), "%s", rt->reason);
-	return send_msg(s, c, a);
+	return send_msg(t, c, a);
 }
 
-static int handle_health(struct server *s, struct conn *c, uint64_t rid)
+static int handle_health(struct serv *t, struct ruth_conn *c, uint64_t rid)
 {
+	struct server *s = t->s;
 	const struct ruth_rt *rt = s->rt;
-	struct ruth_ipc_msg *a = &s->reply;
+	struct ruth_ipc_msg *a = &t->reply;
 	memset(&a->hdr, 0, sizeof(a->hdr));
 	memset(&a->u.health_ack, 0, sizeof(a->u.health_ack));
 	a->hdr.type = RUTH_IPC_HEALTH_ACK;
@@ -371,79 +405,96 @@ static int handle_health(struct server *s, struct conn *c, uint64_t rid)
 	h->mode = (uint16_t)rt->mode;
 	h->inflight = atomic_load(&s->rt->inflight);
 	h->queue_capacity = rt->mode == RUTH_MODE_STUB ? 0 : s->qcap;
-	h->connections = s->n_conns;
+	h->connections = atomic_load(&s->rt->connections);
 	h->requests_total = atomic_load(&s->rt->requests_total);
 	h->requests_failed = atomic_load(&s->rt->requests_failed);
 	h->uptime_ms = (kclock_mono_ns() - rt->start_ns) / 1000000u;
 	snprintf(h->reason, sizeof(h->reason), "%s", rt->reason);
-	return send_msg(s, c, a);
+	return send_msg(t, c, a);
 }
 
-static int handle_infer(struct server *s, struct conn *c, const uint8_t *buf, size_t len, uint64_t rid)
+static void queue_wake(struct server *s)
 {
-	struct ruth_ipc_msg *m = &s->msg;
+	uint64_t one = 1;
+	ssize_t wr = write(s->qefd, &one, sizeof(one));
+	(void)wr; /* the counter cannot overflow: readers reset it */
+}
+
+static int handle_infer(struct serv *t, struct ruth_conn *c, const uint8_t *buf, size_t len, uint64_t rid)
+{
+	struct server *s = t->s;
+	struct ruth_ipc_msg *m = &t->msg;
 	ruth_ipc_msg_init(m);
 	int r = ruth_ipc_decode(buf, len, m);
 	if (r < 0)
-		return send_error(s, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad INFER_REQUEST: %s", ruth_ipc_strerror(r));
+		return send_error(t, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad INFER_REQUEST: %s", ruth_ipc_strerror(r));
 	const struct ruth_ipc_infer_request *req = &m->u.infer_request;
 	char msg[RUTH_IPC_MESSAGE_MAX];
 	uint32_t st = ruth__request_validate(req, msg, sizeof(msg));
 	if (st != RUTH_IPC_OK)
-		return send_infer_status(s, c, rid, req, st, msg);
+		return send_infer_status(t, c, rid, req, st, msg);
 	if (s->rt->mode == RUTH_MODE_STUB)
-		return send_infer_status(s, c, rid, req, RUTH_IPC_E_MODEL_UNAVAILABLE, s->rt->reason);
+		return send_infer_status(t, c, rid, req, RUTH_IPC_E_MODEL_UNAVAILABLE, s->rt->reason);
+	if (atomic_load(&s->draining))
+		return send_infer_status(t, c, rid, req, RUTH_IPC_E_BUSY, "runtime is shutting down");
 	if (c->inflight >= s->max_inflight) {
 		snprintf(msg, sizeof(msg), "max_inflight %u reached on this connection", s->max_inflight);
-		return send_infer_status(s, c, rid, req, RUTH_IPC_E_BUSY, msg);
+		return send_infer_status(t, c, rid, req, RUTH_IPC_E_BUSY, msg);
 	}
-	struct ruth_job *job = s->free_list;
+	/* The first request this thread reads it keeps and runs; later ones (a
+	 * pipelining client) wait in the bounded queue for any thread. */
+	int keep = t->own == NULL;
 	pthread_mutex_lock(&s->qlock);
-	if (!job || s->qlen >= s->qcap || s->stop) {
-		int stopping = s->stop;
+	struct ruth_job *job = s->free_list;
+	if (!job || (!keep && s->qlen >= s->qcap)) {
 		pthread_mutex_unlock(&s->qlock);
-		snprintf(msg, sizeof(msg), stopping ? "runtime is shutting down" : "queue full (%u)", s->qcap);
-		return send_infer_status(s, c, rid, req, RUTH_IPC_E_BUSY, msg);
+		snprintf(msg, sizeof(msg), "queue full (%u)", s->qcap);
+		return send_infer_status(t, c, rid, req, RUTH_IPC_E_BUSY, msg);
 	}
 	s->free_list = job->next;
 	job->next = NULL;
-	job->conn_id = conn_id(c);
+	job->conn = c;
+	atomic_fetch_add(&c->refs, 1);
 	job->request_id = rid;
 	job->version = c->version;
 	job->enqueue_ns = kclock_mono_ns();
-	job->cancelled = 0;
 	job->req = *req;
-	s->queue[(s->qhead + s->qlen) % s->qcap] = job;
-	s->qlen++;
-	pthread_cond_signal(&s->qcond);
+	if (!keep) {
+		s->queue[(s->qhead + s->qlen) % s->qcap] = job;
+		s->qlen++;
+	}
 	pthread_mutex_unlock(&s->qlock);
 	c->inflight++;
 	atomic_fetch_add(&s->rt->inflight, 1);
+	if (keep)
+		t->own = job;
+	else
+		queue_wake(s);
 	return 0;
 }
 
 /* One whole message (envelope + body) in buf. Returns -1 if c was closed. */
-static int handle_message(struct server *s, struct conn *c, const uint8_t *buf, size_t len,
+static int handle_message(struct serv *t, struct ruth_conn *c, const uint8_t *buf, size_t len,
 			  const struct ruth_ipc_header *hdr)
 {
 	uint64_t rid = hdr->request_id;
 	if (!c->hello_done) {
 		if (hdr->type != RUTH_IPC_HELLO)
-			return send_error(s, c, rid, RUTH_IPC_E_HANDSHAKE_REQUIRED, "send HELLO first (got type %u)",
+			return send_error(t, c, rid, RUTH_IPC_E_HANDSHAKE_REQUIRED, "send HELLO first (got type %u)",
 					  hdr->type);
-		return handle_hello(s, c, buf, len, rid);
+		return handle_hello(t, c, buf, len, rid);
 	}
 	if (hdr->type == RUTH_IPC_HELLO)
-		return send_error(s, c, rid, RUTH_IPC_E_BAD_MESSAGE, "HELLO already done on this connection");
+		return send_error(t, c, rid, RUTH_IPC_E_BAD_MESSAGE, "HELLO already done on this connection");
 	if (hdr->type == RUTH_IPC_HEALTH || hdr->type == RUTH_IPC_INFER_REQUEST) {
 		if (hdr->version != c->version)
-			return send_error(s, c, rid, RUTH_IPC_E_UNSUPPORTED_VERSION,
+			return send_error(t, c, rid, RUTH_IPC_E_UNSUPPORTED_VERSION,
 					  "message version %u; this connection negotiated %u", hdr->version, c->version);
 		if (hdr->type == RUTH_IPC_HEALTH)
-			return handle_health(s, c, rid);
-		return handle_infer(s, c, buf, len, rid);
+			return handle_health(t, c, rid);
+		return handle_infer(t, c, buf, len, rid);
 	}
-	return send_error(s, c, rid, RUTH_IPC_E_UNKNOWN_TYPE, "message type %u is not a request", hdr->type);
+	return send_error(t, c, rid, RUTH_IPC_E_UNKNOWN_TYPE, "message type %u is not a request", hdr->type);
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -451,20 +502,23 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void conn_read(struct server *s, struct conn *c)
+/* Under c->lock: read what is there and handle every whole message. Returns
+ * -1 when the connection was closed. */
+static int conn_read_locked(struct serv *t, struct ruth_conn *c)
 {
+	struct server *s = t->s;
 	for (;;) {
 		if (c->closing)
-			break; /* ignore input after a fatal framing error */
+			return 0; /* ignore input after a fatal framing error */
 		ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF_CAP - c->rlen, MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-			conn_close(s, c);
-			return;
+			conn_close_locked(s, c);
+			return -1;
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			break;
+			return 0;
 		}
 		c->rlen += (size_t)n;
 		size_t off = 0;
@@ -473,16 +527,16 @@ static void conn_read(struct server *s, struct conn *c)
 			const uint8_t *p = c->rbuf + off;
 			int r = ruth_ipc_decode_header(p, c->rlen - off, &hdr);
 			if (r == RUTH_IPC_EMAGIC) {
-				if (send_error(s, c, 0, RUTH_IPC_E_BAD_MESSAGE, "bad magic; closing") < 0)
-					return;
+				if (send_error(t, c, 0, RUTH_IPC_E_BAD_MESSAGE, "bad magic; closing") < 0)
+					return -1;
 				c->closing = 1;
 				break;
 			}
 			if (r == RUTH_IPC_ETOOLARGE) {
 				/* An error about the byte stream: request_id 0 (docs/ipc-contract.md). */
-				if (send_error(s, c, 0, RUTH_IPC_E_TOO_LARGE, "body_len %llu above %u; closing",
+				if (send_error(t, c, 0, RUTH_IPC_E_TOO_LARGE, "body_len %llu above %u; closing",
 					       (unsigned long long)le32(p + 16), RUTH_IPC_MAX_BODY) < 0)
-					return;
+					return -1;
 				c->closing = 1;
 				break;
 			}
@@ -491,23 +545,177 @@ static void conn_read(struct server *s, struct conn *c)
 			size_t total = RUTH_IPC_HEADER_SIZE + (size_t)hdr.body_len;
 			if (c->rlen - off < total)
 				break;
-			if (handle_message(s, c, p, total, &hdr) < 0)
-				return; /* closed */
+			if (handle_message(t, c, p, total, &hdr) < 0)
+				return -1; /* closed */
 			off += total;
 		}
 		if (c->closing) {
 			c->rlen = 0;
-			break;
+			return 0;
 		}
 		if (off) {
 			memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 			c->rlen -= off;
 		}
 		if ((size_t)n < 4096)
-			break; /* probably drained; epoll (level-triggered) tells us if not */
+			return 0; /* probably drained; the re-armed level-triggered event says if not */
 	}
-	conn_flush(s, c);
 }
+
+/* ---------------------------------------------------------------- serving threads */
+
+/* Run a job, answer it on its connection, give the job back. */
+static void run_job(struct serv *t, struct ruth_job *job)
+{
+	struct server *s = t->s;
+	struct ruth_conn *c = job->conn;
+	/* Work for a client that has gone is skipped, not run: a client that sent
+	 * a burst and hung up would otherwise keep every thread busy for nothing.
+	 * POLLRDHUP sees the hang-up even while unread requests remain, and the
+	 * connection is closed here rather than when a thread next reads it (the
+	 * server treats end of input as the end of the connection, as the reader
+	 * does). A connection that closes after this check just has its answer
+	 * dropped below, under the lock. */
+	pthread_mutex_lock(&c->lock);
+	if (c->fd >= 0) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLRDHUP };
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			conn_close_locked(s, c);
+	}
+	int open = c->fd >= 0;
+	pthread_mutex_unlock(&c->lock);
+	if (open) {
+		ruth__worker_process(t->w, job);
+		job->resp.hdr.type = RUTH_IPC_INFER_RESPONSE;
+		job->resp.hdr.version = job->version;
+		job->resp.hdr.request_id = job->request_id;
+		int n = ruth_ipc_encode(&job->resp, job->out, job->out_cap);
+		job->out_len = n > 0 ? (size_t)n : 0;
+		if (job->out_len) {
+			atomic_fetch_add(&s->rt->requests_total, 1);
+			if (job->resp.u.infer_response.status != RUTH_IPC_OK)
+				atomic_fetch_add(&s->rt->requests_failed, 1);
+		}
+	} else {
+		job->out_len = 0;
+	}
+	/* The count drops before the answer leaves, so a client that asks HEALTH
+	 * right after its last answer sees 0. Shutdown still cannot close the
+	 * connection under this answer: it closes connections only after joining
+	 * every serving thread, and this one writes before it looks at stop. */
+	atomic_fetch_sub(&s->rt->inflight, 1);
+	pthread_mutex_lock(&c->lock);
+	c->inflight--;
+	if (job->out_len)
+		conn_send_locked(s, c, job->out, job->out_len);
+	pthread_mutex_unlock(&c->lock);
+	job->conn = NULL;
+	pthread_mutex_lock(&s->qlock);
+	job->next = s->free_list;
+	s->free_list = job;
+	pthread_mutex_unlock(&s->qlock);
+	conn_put(c);
+}
+
+static struct ruth_job *queue_pop(struct server *s)
+{
+	struct ruth_job *job = NULL;
+	pthread_mutex_lock(&s->qlock);
+	if (s->qlen) {
+		job = s->queue[s->qhead];
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+	}
+	pthread_mutex_unlock(&s->qlock);
+	return job;
+}
+
+static void handle_conn_event(struct serv *t, uint64_t tag, uint32_t events)
+{
+	struct server *s = t->s;
+	struct ruth_conn *c = conn_get(s, tag);
+	if (!c)
+		return; /* closed since the event was queued */
+	pthread_mutex_lock(&c->lock);
+	if (c->fd >= 0) {
+		int alive = 1;
+		if ((events & EPOLLOUT) && conn_flush_locked(s, c) < 0)
+			alive = 0;
+		if (alive && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) && conn_read_locked(t, c) < 0)
+			alive = 0;
+		if (alive && c->wlen && conn_flush_locked(s, c) < 0)
+			alive = 0;
+		if (alive && c->closing && c->wlen == 0) {
+			conn_close_locked(s, c);
+			alive = 0;
+		}
+		if (alive)
+			conn_arm_locked(s, c);
+	}
+	pthread_mutex_unlock(&c->lock);
+	conn_put(c);
+}
+
+/* At stop: answer what clients sent before the stop and no thread has read
+ * yet (every inference request now gets BUSY, since draining is set), so a
+ * request written before the runtime closes the connection is never left
+ * without an answer. The stop eventfd stays readable and epoll rotates ready
+ * events, so a pass of several events sees the connections too. */
+static void serv_final_pass(struct serv *t)
+{
+	struct server *s = t->s;
+	for (int round = 0; round < 64; round++) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(s->epfd, evs, 16, 0), conns = 0;
+		for (int i = 0; i < n; i++) {
+			if (!(evs[i].data.u64 & TAG_CONN))
+				continue;
+			conns++;
+			handle_conn_event(t, evs[i].data.u64, evs[i].events);
+		}
+		if (conns == 0)
+			return;
+	}
+}
+
+static void *serv_main(void *arg)
+{
+	struct serv *t = arg;
+	struct server *s = t->s;
+	for (;;) {
+		/* Jobs already accepted come before new input. */
+		struct ruth_job *job = t->w ? queue_pop(s) : NULL;
+		if (job) {
+			run_job(t, job);
+			continue;
+		}
+		if (atomic_load(&s->stop)) {
+			serv_final_pass(t);
+			break;
+		}
+		struct epoll_event ev;
+		int n = epoll_wait(s->epfd, &ev, 1, -1);
+		if (n <= 0)
+			continue; /* EINTR */
+		if (ev.data.u64 == TAG_QUEUE) {
+			uint64_t cnt;
+			ssize_t rd = read(s->qefd, &cnt, sizeof(cnt));
+			(void)rd; /* EAGAIN: another thread reset it; the queue is checked anyway */
+			continue;
+		}
+		if (ev.data.u64 == TAG_STOP)
+			continue;
+		handle_conn_event(t, ev.data.u64, ev.events);
+		if (t->own) {
+			job = t->own;
+			t->own = NULL;
+			run_job(t, job);
+		}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- accept (main thread) */
 
 static int gid_allowed(const struct ruth_rt *rt, gid_t g)
 {
@@ -555,74 +763,57 @@ static void do_accept(struct server *s)
 			close(fd);
 			continue;
 		}
-		uint32_t slot = UINT32_MAX;
-		for (uint32_t i = 0; i < s->max_conns; i++)
-			if (!s->conns[i]) {
-				slot = i;
-				break;
-			}
-		struct conn *c = slot == UINT32_MAX ? NULL : calloc(1, sizeof(*c));
+		struct ruth_conn *c = calloc(1, sizeof(*c));
 		if (c)
 			c->rbuf = malloc(RBUF_CAP);
 		if (!c || !c->rbuf) {
-			klog_ratelimited(s->log, &rl_bad, 5, 10000, KLOG_WARN, "refused a connection: %s",
-					 slot == UINT32_MAX ? "too many connections" : "out of memory");
+			klog_ratelimited(s->log, &rl_bad, 5, 10000, KLOG_WARN, "refused a connection: out of memory");
 			if (c)
 				free(c);
 			close(fd);
 			continue;
 		}
+		pthread_mutex_init(&c->lock, NULL);
+		atomic_init(&c->refs, 1); /* the table's */
 		c->fd = fd;
-		c->slot = slot;
-		c->gen = ++s->gens[slot];
 		c->uid = cr.uid;
 		c->pid = cr.pid;
-		c->events = EPOLLIN | EPOLLRDHUP;
-		struct epoll_event ev = { .events = c->events, .data.u64 = TAG_CONN0 + slot };
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			free(c->rbuf);
-			free(c);
+		c->armed = EPOLLIN | EPOLLRDHUP;
+		uint32_t slot = UINT32_MAX;
+		pthread_mutex_lock(&s->tlock);
+		for (uint32_t i = 0; i < s->max_conns; i++)
+			if (!s->conns[i]) {
+				slot = i;
+				break;
+			}
+		if (slot != UINT32_MAX) {
+			c->slot = slot;
+			c->gen = ++s->gens[slot];
+			s->conns[slot] = c;
+			s->n_conns++;
+		}
+		pthread_mutex_unlock(&s->tlock);
+		if (slot == UINT32_MAX) {
+			klog_ratelimited(s->log, &rl_bad, 5, 10000, KLOG_WARN, "refused a connection: too many connections");
 			close(fd);
+			c->fd = -1;
+			conn_put(c);
 			continue;
 		}
-		s->conns[slot] = c;
-		s->n_conns++;
 		atomic_fetch_add(&s->rt->connections, 1);
 		KLOG_DBG(s->log, "connection %u from pid %d uid %d", slot, (int)cr.pid, (int)cr.uid);
-	}
-}
-
-static void drain_completions(struct server *s)
-{
-	uint64_t cnt;
-	ssize_t rd = read(s->efd, &cnt, sizeof(cnt));
-	(void)rd;
-	pthread_mutex_lock(&s->dlock);
-	struct ruth_job *j = s->done_head;
-	s->done_head = s->done_tail = NULL;
-	pthread_mutex_unlock(&s->dlock);
-	while (j) {
-		struct ruth_job *next = j->next;
-		struct conn *c = conn_lookup(s, j->conn_id);
-		if (j->out_len) {
-			atomic_fetch_add(&s->rt->requests_total, 1);
-			if (j->resp.u.infer_response.status != RUTH_IPC_OK)
-				atomic_fetch_add(&s->rt->requests_failed, 1);
+		/* Registered last: from here on a serving thread may own it. */
+		struct epoll_event ev = { .events = c->armed | EPOLLONESHOT, .data.u64 = conn_tag(c) };
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			struct ruth_conn *g = conn_get(s, conn_tag(c));
+			if (g) {
+				pthread_mutex_lock(&g->lock);
+				conn_close_locked(s, g);
+				pthread_mutex_unlock(&g->lock);
+				conn_put(g);
+			}
 		}
-		atomic_fetch_sub(&s->rt->inflight, 1);
-		if (c) {
-			c->inflight--;
-			if (j->out_len)
-				conn_queue(s, c, j->out, j->out_len);
-			/* Flushed below, once per batch, by the caller. */
-		}
-		j->next = s->free_list;
-		s->free_list = j;
-		j = next;
 	}
-	for (uint32_t i = 0; i < s->max_conns; i++)
-		if (s->conns[i] && s->conns[i]->wlen)
-			conn_flush(s, s->conns[i]);
 }
 
 int ruth__server_listen(struct ruth_rt *rt, int *lfd)
@@ -668,6 +859,8 @@ int ruth__server_listen(struct ruth_rt *rt, int *lfd)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- setup and the main loop */
+
 static void server_free(struct server *s)
 {
 	if (s->jobs) {
@@ -675,59 +868,70 @@ static void server_free(struct server *s)
 			free(s->jobs[i].out);
 		free(s->jobs);
 	}
+	if (s->servs) {
+		for (uint32_t i = 0; i < s->n_servs; i++)
+			free(s->servs[i].scratch);
+		free(s->servs);
+	}
 	free(s->queue);
 	free(s->conns);
 	free(s->gens);
-	free(s->scratch);
+	int fds[] = { s->epfd, s->mepfd, s->sfd, s->qefd, s->sefd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	pthread_mutex_destroy(&s->tlock);
 	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->qcond);
-	pthread_mutex_destroy(&s->dlock);
 }
 
-int ruth__server_run(struct ruth_rt *rt, int lfd)
+static int server_init(struct server *s, struct ruth_rt *rt, int lfd)
 {
-	static struct server srv; /* large (two ruth_ipc_msg); one per process */
-	struct server *s = &srv;
-	int rc = 0;
 	memset(s, 0, sizeof(*s));
 	s->rt = rt;
 	s->log = &rt->log;
 	s->lfd = lfd;
-	s->epfd = s->sfd = s->efd = -1;
+	s->epfd = s->mepfd = s->sfd = s->qefd = s->sefd = -1;
 	s->max_conns = rt->opt.max_conns ? rt->opt.max_conns : 256;
-	s->max_inflight = rt->opt.max_inflight ? rt->opt.max_inflight : RUTH_IPC_MAX_INFLIGHT;
 	s->qcap = rt->queue_depth ? rt->queue_depth : 1;
+	/* Announce the bound the runtime can really hold: more outstanding
+	 * requests than queue + workers could only ever get BUSY. */
+	s->max_inflight = rt->opt.max_inflight ? rt->opt.max_inflight : RUTH_IPC_MAX_INFLIGHT;
+	if (!rt->opt.max_inflight && rt->mode != RUTH_MODE_STUB && s->qcap + rt->n_workers < s->max_inflight)
+		s->max_inflight = s->qcap + rt->n_workers;
+	pthread_mutex_init(&s->tlock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
-	pthread_mutex_init(&s->dlock, NULL);
-	ruth_ipc_msg_init(&s->msg);
-	ruth_ipc_msg_init(&s->reply);
 
 	/* Everything the server will ever need, allocated now. */
-	size_t out_cap = ruth__max_response_size();
-	s->scratch_cap = out_cap > 4096 ? out_cap : 4096;
-	s->scratch = malloc(s->scratch_cap);
+	s->out_cap = ruth__max_response_size();
+	int stub = rt->mode == RUTH_MODE_STUB;
+	s->n_servs = stub ? 1 : rt->n_workers;
+	s->servs = calloc(s->n_servs, sizeof(*s->servs));
 	s->conns = calloc(s->max_conns, sizeof(*s->conns));
 	s->gens = calloc(s->max_conns, sizeof(*s->gens));
 	s->queue = calloc(s->qcap, sizeof(*s->queue));
-	s->n_jobs = rt->mode == RUTH_MODE_STUB ? 0 : s->qcap + rt->n_workers;
+	s->n_jobs = stub ? 0 : s->qcap + rt->n_workers;
 	s->jobs = s->n_jobs ? calloc(s->n_jobs, sizeof(*s->jobs)) : NULL;
-	if (!s->scratch || !s->conns || !s->gens || !s->queue || (s->n_jobs && !s->jobs)) {
-		KLOG_ERR(&rt->log, "out of memory setting up the server");
-		rc = 1;
-		goto out;
+	if (!s->servs || !s->conns || !s->gens || !s->queue || (s->n_jobs && !s->jobs))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->n_servs; i++) {
+		struct serv *t = &s->servs[i];
+		t->s = s;
+		t->w = stub ? NULL : &rt->workers[i];
+		t->scratch_cap = s->out_cap > 4096 ? s->out_cap : 4096;
+		t->scratch = malloc(t->scratch_cap);
+		if (!t->scratch)
+			return -ENOMEM;
+		ruth_ipc_msg_init(&t->msg);
+		ruth_ipc_msg_init(&t->reply);
 	}
 	for (uint32_t i = 0; i < s->n_jobs; i++) {
 		struct ruth_job *j = &s->jobs[i];
 		ruth_ipc_msg_init(&j->resp);
-		j->out_cap = out_cap;
-		j->out = malloc(out_cap);
-		if (!j->out) {
-			KLOG_ERR(&rt->log, "out of memory for job buffers");
-			rc = 1;
-			goto out;
-		}
-		memset(j->out, 0, out_cap);
+		j->out_cap = s->out_cap;
+		j->out = malloc(s->out_cap);
+		if (!j->out)
+			return -ENOMEM;
+		memset(j->out, 0, s->out_cap);
 		j->next = s->free_list;
 		s->free_list = j;
 	}
@@ -737,112 +941,104 @@ int ruth__server_run(struct ruth_rt *rt, int lfd)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	s->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->qefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->sefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->sfd < 0 || s->efd < 0 || s->epfd < 0) {
-		KLOG_ERR(&rt->log, "signalfd/eventfd/epoll: %s", strerror(errno));
-		rc = 1;
-		goto out;
-	}
+	s->mepfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sfd < 0 || s->qefd < 0 || s->sefd < 0 || s->epfd < 0 || s->mepfd < 0)
+		return -errno;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev);
+	epoll_ctl(s->mepfd, EPOLL_CTL_ADD, s->lfd, &ev);
 	ev.data.u64 = TAG_SIGNAL;
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sfd, &ev);
-	ev.data.u64 = TAG_EVENT;
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->efd, &ev);
+	epoll_ctl(s->mepfd, EPOLL_CTL_ADD, s->sfd, &ev);
+	ev.data.u64 = TAG_QUEUE;
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->qefd, &ev);
+	ev.data.u64 = TAG_STOP;
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sefd, &ev);
+	return 0;
+}
 
-	/* Workers. Signals stay blocked in them (inherited mask). */
-	struct worker_arg *args = calloc(rt->n_workers ? rt->n_workers : 1, sizeof(*args));
-	if (!args) {
+int ruth__server_run(struct ruth_rt *rt, int lfd)
+{
+	static struct server srv; /* one per process */
+	struct server *s = &srv;
+	int rc = 0;
+	int r = server_init(s, rt, lfd);
+	if (r < 0) {
+		KLOG_ERR(&rt->log, "setting up the server: %s", strerror(-r));
 		rc = 1;
 		goto out;
 	}
-	if (rt->mode != RUTH_MODE_STUB) {
-		for (uint32_t i = 0; i < rt->n_workers; i++) {
-			args[i].s = s;
-			args[i].w = &rt->workers[i];
-			if (pthread_create(&rt->workers[i].thread, NULL, worker_main, &args[i]) == 0)
-				rt->workers[i].started = 1;
-		}
-	}
+	/* Signals stay blocked in the serving threads (inherited mask). */
+	for (uint32_t i = 0; i < s->n_servs; i++)
+		if (pthread_create(&s->servs[i].thread, NULL, serv_main, &s->servs[i]) == 0)
+			s->servs[i].started = 1;
 
 	int stopping = 0;
 	uint64_t stop_deadline = 0;
 	for (;;) {
 		if (stopping && (atomic_load(&rt->inflight) == 0 || kclock_mono_ns() > stop_deadline))
 			break;
-		struct epoll_event evs[64];
-		int n = epoll_wait(s->epfd, evs, 64, stopping ? 50 : -1);
+		struct epoll_event evs[8];
+		int n = epoll_wait(s->mepfd, evs, 8, stopping ? 20 : -1);
 		if (n < 0 && errno != EINTR) {
 			KLOG_ERR(&rt->log, "epoll_wait: %s", strerror(errno));
 			rc = 1;
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			uint64_t tag = evs[i].data.u64;
-			if (tag == TAG_LISTEN) {
+			if (evs[i].data.u64 == TAG_LISTEN) {
 				do_accept(s);
-			} else if (tag == TAG_SIGNAL) {
-				struct signalfd_siginfo si;
-				while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (stopping)
-						continue;
-					KLOG_INFO(&rt->log, "signal %u: stop accepting, finishing %u in flight",
-						  si.ssi_signo, atomic_load(&rt->inflight));
-					stopping = 1;
-					stop_deadline = kclock_mono_ns() + 3000000000ull;
-					epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
-					close(s->lfd);
-					s->lfd = -1;
-					unlink(rt->socket_path);
-					pthread_mutex_lock(&s->qlock);
-					s->stop = 1; /* workers finish the queue, then exit */
-					pthread_cond_broadcast(&s->qcond);
-					pthread_mutex_unlock(&s->qlock);
-				}
-			} else if (tag == TAG_EVENT) {
-				drain_completions(s);
-			} else {
-				uint32_t slot = (uint32_t)(tag - TAG_CONN0);
-				struct conn *c = slot < s->max_conns ? s->conns[slot] : NULL;
-				if (!c)
+				continue;
+			}
+			struct signalfd_siginfo si;
+			while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (stopping)
 					continue;
-				if (evs[i].events & EPOLLOUT) {
-					if (conn_flush(s, c) < 0)
-						continue;
-				}
-				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
-					conn_read(s, c);
+				KLOG_INFO(&rt->log, "signal %u: stop accepting, finishing %u in flight", si.ssi_signo,
+					  atomic_load(&rt->inflight));
+				stopping = 1;
+				stop_deadline = kclock_mono_ns() + 3000000000ull;
+				epoll_ctl(s->mepfd, EPOLL_CTL_DEL, s->lfd, NULL);
+				close(s->lfd);
+				s->lfd = -1;
+				unlink(rt->socket_path);
+				atomic_store(&s->draining, 1);
 			}
 		}
 	}
-	/* Stop the workers (the queue is empty or the deadline passed), deliver what
-	 * finished, then close every connection. */
-	pthread_mutex_lock(&s->qlock);
-	s->stop = 1;
-	pthread_cond_broadcast(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
-	for (uint32_t i = 0; i < rt->n_workers && rt->workers; i++)
-		if (rt->workers[i].started) {
-			pthread_join(rt->workers[i].thread, NULL);
-			rt->workers[i].started = 0;
+	/* In flight is 0 or the deadline passed: stop the serving threads (the
+	 * stop eventfd stays readable, so every one of them wakes), then close
+	 * every connection. Jobs left in the queue after the deadline are dropped. */
+	atomic_store(&s->draining, 1);
+	atomic_store(&s->stop, 1);
+	uint64_t one = 1;
+	ssize_t wr = write(s->sefd, &one, sizeof(one));
+	(void)wr;
+	for (uint32_t i = 0; i < s->n_servs; i++)
+		if (s->servs[i].started) {
+			pthread_join(s->servs[i].thread, NULL);
+			s->servs[i].started = 0;
 		}
-	drain_completions(s);
-	for (uint32_t i = 0; i < s->max_conns; i++)
-		if (s->conns[i])
-			conn_close(s, s->conns[i]);
-	free(args);
+	for (struct ruth_job *job; (job = queue_pop(s));) {
+		atomic_fetch_sub(&rt->inflight, 1);
+		conn_put(job->conn);
+	}
+	for (uint32_t i = 0; i < s->max_conns; i++) {
+		struct ruth_conn *c = s->conns[i] ? conn_get(s, conn_tag(s->conns[i])) : NULL;
+		if (!c)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		conn_close_locked(s, c);
+		pthread_mutex_unlock(&c->lock);
+		conn_put(c);
+	}
 out:
 	if (s->lfd >= 0) {
 		close(s->lfd);
+		s->lfd = -1;
 		unlink(rt->socket_path);
 	}
-	if (s->epfd >= 0)
-		close(s->epfd);
-	if (s->sfd >= 0)
-		close(s->sfd);
-	if (s->efd >= 0)
-		close(s->efd);
 	server_free(s);
 	return rc;
 }
