@@ -25,6 +25,9 @@
 #include "sd_notify.h"
 #include "status.h"
 
+#define FPS_WINDOW_NS 5000000000ull
+#define FPS_SAMPLES 64
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vasd --config FILE [--status-file PATH] [--status-interval-ms N]\n"
@@ -110,11 +113,17 @@ int main(int argc, char **argv)
 	size_t n = cfg->n_cameras;
 	struct vas_ingest **cams = calloc(n, sizeof(*cams));
 	struct vas_ingest_stats *stats = calloc(n, sizeof(*stats));
-	uint64_t *prev_frames = calloc(n, sizeof(*prev_frames));
+	/* decode_fps is the rate over the last FPS_WINDOW_NS (at most FPS_SAMPLES
+	 * status intervals): RTSP delivers frames in bursts, so a one-interval
+	 * rate swings by a frame or two per reading (about 20% at 500 ms), which
+	 * made the figure useless to an operator; five seconds is steady and still
+	 * shows a stall within one interval's worth of samples. */
+	struct fps_sample { uint64_t ns, frames; } *hist = calloc(n * FPS_SAMPLES, sizeof(*hist));
+	size_t n_hist = 0, hist_head = 0; /* same for every camera: sampled together */
 	double *fps = calloc(n, sizeof(*fps));
 	int rc = 0;
 	int notify_fd = -1;
-	if (!cams || !stats || !prev_frames || !fps) {
+	if (!cams || !stats || !hist || !fps) {
 		KLOG_ERR(&log, "out of memory");
 		rc = 1;
 		goto out;
@@ -149,7 +158,12 @@ int main(int argc, char **argv)
 		ksd_notify_send(notify_fd, msg);
 	}
 
-	uint64_t prev_ns = kclock_mono_ns();
+	{
+		uint64_t t0 = kclock_mono_ns();
+		for (size_t i = 0; i < n; i++)
+			hist[i * FPS_SAMPLES] = (struct fps_sample){ t0, 0 };
+		n_hist = 1;
+	}
 	struct klog_ratelimit rl_status = { 0 };
 	for (;;) {
 		struct timespec ts = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
@@ -159,8 +173,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		uint64_t now = kclock_mono_ns();
-		double dt = (double)(now - prev_ns) / 1e9;
-		prev_ns = now;
+		/* Oldest sample still inside the window (always keep one). */
+		while (n_hist > 1 && now - hist[hist_head].ns > FPS_WINDOW_NS) {
+			hist_head = (hist_head + 1) % FPS_SAMPLES;
+			n_hist--;
+		}
+		if (n_hist == FPS_SAMPLES) { /* full: drop the oldest to make room */
+			hist_head = (hist_head + 1) % FPS_SAMPLES;
+			n_hist--;
+		}
+		size_t slot = (hist_head + n_hist) % FPS_SAMPLES;
+		double dt = (double)(now - hist[hist_head].ns) / 1e9;
 		/* Sample "done" before the stats, so the last status written before
 		 * exiting holds the final counts. */
 		size_t done = 0;
@@ -168,9 +191,13 @@ int main(int argc, char **argv)
 			done += (size_t)vas_ingest_done(cams[i]);
 		for (size_t i = 0; i < n; i++) {
 			vas_ingest_stats(cams[i], &stats[i]);
-			fps[i] = dt > 0 ? (double)(stats[i].frames_decoded - prev_frames[i]) / dt : 0.0;
-			prev_frames[i] = stats[i].frames_decoded;
+			const struct fps_sample *o = &hist[i * FPS_SAMPLES + hist_head];
+			fps[i] = dt > 0 && stats[i].frames_decoded >= o->frames
+					 ? (double)(stats[i].frames_decoded - o->frames) / dt
+					 : 0.0;
+			hist[i * FPS_SAMPLES + slot] = (struct fps_sample){ now, stats[i].frames_decoded };
 		}
+		n_hist++;
 		if (status_path && (r = vas_status_write(status_path, export_on, stats, fps, n)) < 0)
 			klog_ratelimited(&log, &rl_status, 1, 60000, KLOG_WARN, "cannot write status file %s: %s",
 					 status_path, strerror(-r));
@@ -190,7 +217,7 @@ out:
 		vas_ingest_free(&cams[i]);
 	free(cams);
 	free(stats);
-	free(prev_frames);
+	free(hist);
 	free(fps);
 	vas_config_free(&cfg);
 	avformat_network_deinit();
