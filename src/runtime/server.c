@@ -202,22 +202,33 @@ static void conn_arm_locked(struct server *s, struct ruth_conn *c)
 
 /* Under c->lock: write what we can of wbuf. Returns -1 when the connection
  * died (and was closed). Does not re-arm. */
-static int conn_flush_locked(struct server *s, struct ruth_conn *c)
+/* Send as much of buf as the socket takes now: the count sent, or -1 when the
+ * connection is dead. */
+static ssize_t send_some(int fd, const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
-	while (off < c->wlen) {
-		ssize_t n = send(c->fd, c->wbuf + off, c->wlen - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
+	while (off < len) {
+		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
 			off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
 			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		else
+			return -1;
+	}
+	return (ssize_t)off;
+}
+
+static int conn_flush_locked(struct server *s, struct ruth_conn *c)
+{
+	ssize_t sent = send_some(c->fd, c->wbuf, c->wlen);
+	if (sent < 0) {
 		conn_close_locked(s, c);
 		return -1;
 	}
+	size_t off = (size_t)sent;
 	if (off) {
 		memmove(c->wbuf, c->wbuf + off, c->wlen - off);
 		c->wlen -= off;
@@ -259,18 +270,13 @@ static void conn_send_locked(struct server *s, struct ruth_conn *c, const uint8_
 	if (c->fd < 0)
 		return;
 	size_t off = 0;
-	while (c->wlen == 0 && off < len) {
-		ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
+	if (c->wlen == 0) { /* nothing queued before it: the answer may go now */
+		ssize_t sent = send_some(c->fd, buf, len);
+		if (sent < 0) {
+			conn_close_locked(s, c);
+			return;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		conn_close_locked(s, c);
-		return;
+		off = (size_t)sent;
 	}
 	if (off == len)
 		return;
