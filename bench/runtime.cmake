@@ -12,7 +12,7 @@ if(TARGET ruth-model-runtime)
     if(EXISTS ${CMAKE_SOURCE_DIR}/bench/bench_${b}.c)
       add_executable(bench_${b} ${CMAKE_SOURCE_DIR}/bench/bench_${b}.c ${RUTH_RT_BENCH_HARNESS})
       target_include_directories(bench_${b} PRIVATE ${CMAKE_SOURCE_DIR}/tests/integration ${CMAKE_SOURCE_DIR}/include)
-      target_link_libraries(bench_${b} PRIVATE ruth_processing ruth_model ruth_ipc vas_export kcommon onnxruntime
+      target_link_libraries(bench_${b} PRIVATE ruth_processing ruth_model ruth_ipc vas_export kcommon kmedia onnxruntime
                             PkgConfig::FFMPEG Threads::Threads m)
       add_dependencies(bench_${b} ruth-model-runtime)
     endif()

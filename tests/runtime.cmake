@@ -5,7 +5,7 @@ if(TARGET ruth-model-runtime)
   add_library(ruth_runtime_harness STATIC ${CMAKE_SOURCE_DIR}/tests/integration/runtime_harness.c)
   target_include_directories(ruth_runtime_harness PUBLIC ${CMAKE_SOURCE_DIR}/tests/integration
                              ${CMAKE_SOURCE_DIR}/include)
-  target_link_libraries(ruth_runtime_harness PUBLIC ruth_ipc vas_export PkgConfig::FFMPEG)
+  target_link_libraries(ruth_runtime_harness PUBLIC ruth_ipc vas_export kmedia PkgConfig::FFMPEG)
 
   foreach(t cpu stub concurrency badinput isolation notify)
     if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/runtime_${t}.c)

@@ -22,6 +22,8 @@
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 
+#include "media.h"
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -277,54 +279,15 @@ int rt_model_dir(char *out, size_t cap, const char *parent, const char *name, co
 }
 
 /* ---------------------------------------------------------------- export */
+/* The first frame of path as tightly packed NV12 (stride = width). */
 static int decode_image(const char *path, uint8_t **nv12, uint32_t *w, uint32_t *h)
 {
-	AVFormatContext *fmt = NULL;
-	AVCodecContext *dec = NULL;
-	AVPacket *pkt = av_packet_alloc();
-	AVFrame *frm = av_frame_alloc();
-	int r = -1;
-	if (avformat_open_input(&fmt, path, NULL, NULL) < 0 || avformat_find_stream_info(fmt, NULL) < 0)
-		goto out;
-	int si = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-	if (si < 0)
-		goto out;
-	const AVCodec *codec = avcodec_find_decoder(fmt->streams[si]->codecpar->codec_id);
-	dec = codec ? avcodec_alloc_context3(codec) : NULL;
-	if (!dec || avcodec_parameters_to_context(dec, fmt->streams[si]->codecpar) < 0 ||
-	    avcodec_open2(dec, codec, NULL) < 0)
-		goto out;
-	int got = 0;
-	while (!got && av_read_frame(fmt, pkt) >= 0) {
-		if (pkt->stream_index == si && avcodec_send_packet(dec, pkt) >= 0)
-			got = avcodec_receive_frame(dec, frm) == 0;
-		av_packet_unref(pkt);
-	}
-	if (!got) {
-		avcodec_send_packet(dec, NULL);
-		got = avcodec_receive_frame(dec, frm) == 0;
-	}
-	if (!got)
-		goto out;
-	*w = (uint32_t)frm->width;
-	*h = (uint32_t)frm->height;
-	size_t ysz = (size_t)*w * *h, uvsz = (size_t)*w * ((*h + 1) / 2);
-	*nv12 = malloc(ysz + uvsz + 64);
-	struct SwsContext *sws = sws_getContext(frm->width, frm->height, frm->format, frm->width, frm->height,
-						AV_PIX_FMT_NV12, SWS_BILINEAR, NULL, NULL, NULL);
-	if (!sws || !*nv12)
-		goto out;
-	uint8_t *dst[4] = { *nv12, *nv12 + ysz, NULL, NULL };
-	int dst_stride[4] = { (int)*w, (int)*w, 0, 0 };
-	sws_scale(sws, (const uint8_t *const *)frm->data, frm->linesize, 0, frm->height, dst, dst_stride);
-	sws_freeContext(sws);
-	r = 0;
-out:
-	av_frame_free(&frm);
-	av_packet_free(&pkt);
-	avcodec_free_context(&dec);
-	avformat_close_input(&fmt);
-	return r;
+	struct kmedia_nv12 f;
+	if (kmedia_load_nv12(path, 0, 0, SWS_BILINEAR, nv12, &f) < 0)
+		return -1;
+	*w = f.width;
+	*h = f.height;
+	return 0;
 }
 
 /* Exports a failed test leaves open (cmocka jumps out of the test) are

@@ -12,76 +12,18 @@
 #include <libswscale/swscale.h>
 #include <onnxruntime_c_api.h>
 
+#include "media.h"
+
 int pp_test_load_nv12(const char *path, int index, uint32_t stride_pad, struct pp_test_image *img)
 {
-	AVFormatContext *fmt = NULL;
-	AVCodecContext *dec = NULL;
-	AVPacket *pkt = av_packet_alloc();
-	AVFrame *fr = av_frame_alloc();
-	int rc = avformat_open_input(&fmt, path, NULL, NULL);
+	struct kmedia_nv12 f;
 	memset(img, 0, sizeof(*img));
+	int rc = kmedia_load_nv12(path, index, stride_pad, SWS_POINT, &img->buf, &f);
 	if (rc < 0)
-		goto out;
-	if ((rc = avformat_find_stream_info(fmt, NULL)) < 0)
-		goto out;
-	const AVCodec *codec = NULL;
-	int si = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-	if (si < 0) {
-		rc = si;
-		goto out;
-	}
-	dec = avcodec_alloc_context3(codec);
-	avcodec_parameters_to_context(dec, fmt->streams[si]->codecpar);
-	if ((rc = avcodec_open2(dec, codec, NULL)) < 0)
-		goto out;
-	int seen = 0, got = 0, eof = 0;
-	while (!got) {
-		if (!eof) {
-			rc = av_read_frame(fmt, pkt);
-			if (rc == AVERROR_EOF) {
-				eof = 1;
-				avcodec_send_packet(dec, NULL);
-			} else if (rc < 0) {
-				goto out;
-			} else {
-				if (pkt->stream_index == si)
-					avcodec_send_packet(dec, pkt);
-				av_packet_unref(pkt);
-			}
-		}
-		while (!got && (rc = avcodec_receive_frame(dec, fr)) >= 0) {
-			if (seen++ == index)
-				got = 1;
-			else
-				av_frame_unref(fr);
-		}
-		if (!got && eof && rc == AVERROR_EOF)
-			goto out;
-	}
-	uint32_t W = (uint32_t)fr->width, H = (uint32_t)fr->height;
-	uint32_t sy = W + stride_pad, suv = 2 * ((W + 1) / 2) + stride_pad;
-	size_t ysz = (size_t)sy * H, uvsz = (size_t)suv * ((H + 1) / 2);
-	img->buf = malloc(ysz + uvsz);
-	if (!img->buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memset(img->buf, 0xEE, ysz + uvsz); /* padding bytes: a value no test expects */
-	struct SwsContext *sws = sws_getContext(fr->width, fr->height, fr->format, fr->width, fr->height,
-						AV_PIX_FMT_NV12, SWS_POINT, NULL, NULL, NULL);
-	uint8_t *dst[4] = {img->buf, img->buf + ysz, NULL, NULL};
-	int dst_ls[4] = {(int)sy, (int)suv, 0, 0};
-	sws_scale(sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst, dst_ls);
-	sws_freeContext(sws);
-	img->f = (struct ruth_nv12_frame){.y = dst[0], .uv = dst[1], .width = W, .height = H,
-					  .stride_y = sy, .stride_uv = suv};
-	rc = 0;
-out:
-	av_frame_free(&fr);
-	av_packet_free(&pkt);
-	avcodec_free_context(&dec);
-	avformat_close_input(&fmt);
-	return rc;
+		return rc;
+	img->f = (struct ruth_nv12_frame){ .y = f.y, .uv = f.uv, .width = f.width, .height = f.height,
+					   .stride_y = f.stride_y, .stride_uv = f.stride_uv };
+	return 0;
 }
 
 void pp_test_image_free(struct pp_test_image *img)

@@ -33,6 +33,7 @@
 #include <libswscale/swscale.h>
 
 #include "log.h"
+#include "media.h"
 #include "result_json.h"
 #include "ruth/ipc.h"
 #include "vas/frame_writer.h"
@@ -147,74 +148,6 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct klog_ctx *lo
 
 /* ------------------------------------------------------------------ decoding */
 
-struct decoder {
-	AVFormatContext *fmt;
-	AVCodecContext *dec;
-	AVPacket *pkt;
-	int stream;
-	int eof;
-};
-
-static int decoder_open(struct decoder *d, const char *path, struct klog_ctx *log)
-{
-	memset(d, 0, sizeof(*d));
-	int rc = avformat_open_input(&d->fmt, path, NULL, NULL);
-	if (rc < 0) {
-		KLOG_ERR(log, "%s: %s", path, av_err2str(rc));
-		return rc;
-	}
-	if ((rc = avformat_find_stream_info(d->fmt, NULL)) < 0) {
-		KLOG_ERR(log, "%s: no stream info: %s", path, av_err2str(rc));
-		return rc;
-	}
-	const AVCodec *codec = NULL;
-	d->stream = av_find_best_stream(d->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-	if (d->stream < 0) {
-		KLOG_ERR(log, "%s: no video stream or image", path);
-		return d->stream;
-	}
-	d->dec = avcodec_alloc_context3(codec);
-	d->pkt = av_packet_alloc();
-	if (!d->dec || !d->pkt)
-		return AVERROR(ENOMEM);
-	avcodec_parameters_to_context(d->dec, d->fmt->streams[d->stream]->codecpar);
-	if ((rc = avcodec_open2(d->dec, codec, NULL)) < 0) {
-		KLOG_ERR(log, "%s: cannot open decoder: %s", path, av_err2str(rc));
-		return rc;
-	}
-	return 0;
-}
-
-/* Next decoded frame into f. Returns 0, AVERROR_EOF at the end, or an error. */
-static int decoder_next(struct decoder *d, AVFrame *f)
-{
-	for (;;) {
-		int rc = avcodec_receive_frame(d->dec, f);
-		if (rc != AVERROR(EAGAIN))
-			return rc;
-		if (d->eof)
-			return AVERROR_EOF;
-		rc = av_read_frame(d->fmt, d->pkt);
-		if (rc == AVERROR_EOF) {
-			d->eof = 1;
-			avcodec_send_packet(d->dec, NULL);
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		if (d->pkt->stream_index == d->stream)
-			avcodec_send_packet(d->dec, d->pkt);
-		av_packet_unref(d->pkt);
-	}
-}
-
-static void decoder_close(struct decoder *d)
-{
-	av_packet_free(&d->pkt);
-	avcodec_free_context(&d->dec);
-	avformat_close_input(&d->fmt);
-}
-
 /* ---------------------------------------------------------------- annotation */
 
 static void put_px(uint8_t *rgb, int w, int h, int x, int y, const uint8_t c[3])
@@ -271,48 +204,6 @@ static void annotate(uint8_t *rgb, int w, int h, const struct ruth_ipc_infer_res
 	}
 }
 
-static int write_png(const char *path, const uint8_t *rgb, int w, int h, struct klog_ctx *log)
-{
-	const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
-	AVCodecContext *enc = codec ? avcodec_alloc_context3(codec) : NULL;
-	AVFrame *f = av_frame_alloc();
-	AVPacket *pkt = av_packet_alloc();
-	FILE *fp = NULL;
-	int rc = AVERROR(ENOMEM);
-	if (!enc || !f || !pkt)
-		goto out;
-	enc->width = w;
-	enc->height = h;
-	enc->pix_fmt = AV_PIX_FMT_RGB24;
-	enc->time_base = (AVRational){1, 1};
-	if ((rc = avcodec_open2(enc, codec, NULL)) < 0)
-		goto out;
-	f->format = AV_PIX_FMT_RGB24;
-	f->width = w;
-	f->height = h;
-	if ((rc = av_frame_get_buffer(f, 0)) < 0)
-		goto out;
-	for (int y = 0; y < h; y++)
-		memcpy(f->data[0] + (size_t)y * f->linesize[0], rgb + (size_t)y * w * 3, (size_t)w * 3);
-	if ((rc = avcodec_send_frame(enc, f)) < 0 || (rc = avcodec_receive_packet(enc, pkt)) < 0)
-		goto out;
-	fp = fopen(path, "wb");
-	if (!fp || fwrite(pkt->data, 1, pkt->size, fp) != (size_t)pkt->size) {
-		rc = AVERROR(errno ? errno : EIO);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fp && fclose(fp) != 0 && rc == 0)
-		rc = AVERROR(EIO);
-	if (rc < 0)
-		KLOG_ERR(log, "--annotate %s: %s", path, av_err2str(rc));
-	av_packet_free(&pkt);
-	av_frame_free(&f);
-	avcodec_free_context(&enc);
-	return rc;
-}
-
 /* ---------------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -343,7 +234,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int ret = EXIT_USAGE;
-	struct decoder dec;
+	struct kmedia_reader dec;
 	struct vas_export_writer *w = NULL;
 	struct ruth_ipc_client *cli = NULL;
 	struct SwsContext *to_nv12 = NULL, *to_rgb = NULL;
@@ -355,8 +246,12 @@ int main(int argc, char **argv)
 		KLOG_ERR(&log, "out of memory");
 		goto out_nodec;
 	}
-	if (decoder_open(&dec, o.image ? o.image : o.video, &log) < 0)
+	const char *in_path = o.image ? o.image : o.video, *what = NULL;
+	int orc = kmedia_reader_open(&dec, in_path, &what);
+	if (orc < 0) {
+		KLOG_ERR(&log, "%s: %s: %s", in_path, what, av_err2str(orc));
 		goto out;
+	}
 
 	struct ruth_ipc_hello_ack ack;
 	int rc = ruth_ipc_client_connect(&cli, o.socket, "ruth-infer", o.timeout_ms, &ack);
@@ -368,7 +263,7 @@ int main(int argc, char **argv)
 	KLOG_INFO(&log, "connected to model=%s mode=%s", ack.model_id, ruth_ipc_mode_name(ack.mode));
 
 	for (long i = 0; i < o.frames && !g_stop; i++) {
-		rc = decoder_next(&dec, f);
+		rc = kmedia_reader_next(&dec, f);
 		if (rc == AVERROR_EOF) {
 			if (i == 0) {
 				KLOG_ERR(&log, "%s: no frame could be decoded", o.image ? o.image : o.video);
@@ -492,14 +387,16 @@ int main(int argc, char **argv)
 		int dls[4] = {last->width * 3, 0, 0, 0};
 		sws_scale(to_rgb, (const uint8_t *const *)last->data, last->linesize, 0, last->height, dst, dls);
 		annotate(rgb, last->width, last->height, &reply->u.infer_response);
-		if (write_png(o.annotate, rgb, last->width, last->height, &log) < 0) {
+		int wrc = kmedia_write_png_rgb24(o.annotate, rgb, last->width, last->height, (size_t)last->width * 3);
+		if (wrc < 0) {
+			KLOG_ERR(&log, "--annotate %s: %s", o.annotate, av_err2str(wrc));
 			ret = EXIT_USAGE;
 			goto out;
 		}
 	}
 	ret = 0;
 out:
-	decoder_close(&dec);
+	kmedia_reader_close(&dec);
 out_nodec:
 	ruth_ipc_client_close(&cli);
 	vas_export_writer_close(&w); /* unlinks /dev/shm/vas.<cam> */

@@ -19,6 +19,7 @@
 #include <libswscale/swscale.h>
 
 #include "clock.h"
+#include "media.h"
 #include "vas/frame_export.h"
 
 /* A frame read while the writer overwrites it is stale; asking for the newest
@@ -53,12 +54,9 @@ static int write_png(const char *path, const uint8_t *nv12, uint32_t w, uint32_t
 {
 	int ret = -1;
 	AVFrame *rgb = av_frame_alloc();
-	AVPacket *pkt = av_packet_alloc();
-	AVCodecContext *enc = NULL;
 	struct SwsContext *sws = NULL;
-	const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
-	if (!rgb || !pkt || !codec) {
-		fprintf(stderr, "vas-frame-dump: %s\n", codec ? "out of memory" : "FFmpeg has no PNG encoder");
+	if (!rgb) {
+		fprintf(stderr, "vas-frame-dump: out of memory\n");
 		goto out;
 	}
 	rgb->format = AV_PIX_FMT_RGB24;
@@ -74,29 +72,16 @@ static int write_png(const char *path, const uint8_t *nv12, uint32_t w, uint32_t
 	int src_ls[4] = { (int)w, (int)(2 * ((w + 1) / 2)), 0, 0 };
 	sws_scale(sws, src, src_ls, 0, (int)h, rgb->data, rgb->linesize);
 
-	enc = avcodec_alloc_context3(codec);
-	if (!enc)
-		goto out;
-	enc->width = (int)w;
-	enc->height = (int)h;
-	enc->pix_fmt = AV_PIX_FMT_RGB24;
-	enc->time_base = (AVRational){ 1, 25 };
-	char msg[AV_ERROR_MAX_STRING_SIZE];
-	int err = avcodec_open2(enc, codec, NULL);
-	if (err >= 0)
-		err = avcodec_send_frame(enc, rgb);
-	if (err >= 0)
-		err = avcodec_receive_packet(enc, pkt);
+	int err = kmedia_write_png_rgb24(path, rgb->data[0], (int)w, (int)h, (size_t)rgb->linesize[0]);
 	if (err < 0) {
+		char msg[AV_ERROR_MAX_STRING_SIZE];
 		av_strerror(err, msg, sizeof(msg));
-		fprintf(stderr, "vas-frame-dump: PNG encoding failed: %s\n", msg);
+		fprintf(stderr, "vas-frame-dump: cannot write %s: %s\n", path, msg);
 		goto out;
 	}
-	ret = write_file(path, pkt->data, (size_t)pkt->size);
+	ret = 0;
 out:
-	avcodec_free_context(&enc);
 	sws_freeContext(sws);
-	av_packet_free(&pkt);
 	av_frame_free(&rgb);
 	return ret;
 }
