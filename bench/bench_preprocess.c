@@ -5,7 +5,9 @@
  * 301, or argv[1]), the two interleaved so both see the same cache state. The
  * frame is a deterministic textured pattern: neither path's cost depends on
  * the pixel values.
- *   BENCH preprocess_nv12_1080p_to_128 value=<us> unit=us baseline=<us> ratio=<r> target=0.5 */
+ *   BENCH preprocess_nv12_1080p_to_128 value=<us> unit=us baseline=<us> ratio=<r> target=0.5
+ * On stderr only (no BENCH line, no baseline): the same conversion from the
+ * 548x342 and 720x528 sizes of the test media (median, same run count). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,42 @@ static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* Median time of ruth_preprocess_nv12 on a w x h textured frame. */
+static double time_size(int w, int h, const struct ruth_tensor_spec *spec, float *dst, int runs)
+{
+	uint8_t *y = malloc((size_t)w * h), *uv = malloc((size_t)w * ((h + 1) / 2) + 2);
+	double *t = malloc(sizeof(double) * runs);
+	if (!y || !uv || !t) {
+		free(y);
+		free(uv);
+		free(t);
+		return -1;
+	}
+	for (int r = 0; r < h; r++)
+		for (int c = 0; c < w; c++)
+			y[(size_t)r * w + c] = (uint8_t)(16 + ((r * 3 + c * 5) % 200) + (((r >> 2) ^ (c >> 2)) & 1) * 19);
+	for (int r = 0; r < (h + 1) / 2; r++)
+		for (int c = 0; c < w; c++)
+			uv[(size_t)r * w + c] = (uint8_t)(64 + ((r + c * 7) % 128));
+	struct ruth_nv12_frame f = {.y = y, .uv = uv, .width = (uint32_t)w, .height = (uint32_t)h,
+				    .stride_y = (uint32_t)w, .stride_uv = (uint32_t)w};
+	double med = -1;
+	for (int i = 0; i < runs + 5; i++) {
+		double t0 = now_us();
+		if (ruth_preprocess_nv12(&f, spec, dst, NULL) != 0)
+			goto out;
+		if (i >= 5)
+			t[i - 5] = now_us() - t0;
+	}
+	qsort(t, runs, sizeof(double), cmp_d);
+	med = t[runs / 2];
+out:
+	free(y);
+	free(uv);
+	free(t);
+	return med;
 }
 
 int main(int argc, char **argv)
@@ -89,6 +127,8 @@ int main(int argc, char **argv)
 	double mf = tf[runs / 2], mb = tb[runs / 2];
 	printf("BENCH preprocess_nv12_1080p_to_128 value=%.1f unit=us baseline=%.1f ratio=%.3f target=0.5\n", mf, mb,
 	       mf / mb);
+	fprintf(stderr, "bench_preprocess: -> 128x128 float NHWC: 548x342 %.1f us, 720x528 %.1f us, 1920x1080 %.1f us\n",
+		time_size(548, 342, &spec, dst, runs), time_size(720, 528, &spec, dst, runs), mf);
 	sws_freeContext(sws);
 	free(y);
 	free(uv);

@@ -16,7 +16,12 @@
  *     filter twice the footprint wide; on razor-sharp synthetic edges the two
  *     differ by ~6 levels on average, so that case is checked against an exact
  *     area-average reference computed here (< 4.0) and swscale only loosely
- *     (< 8.0). */
+ *     (< 8.0).
+ * Implementation checks: the portable kernels (a second copy of preprocess.c
+ * compiled here without the AVX2 ones) must write exactly the same bytes as
+ * the library over every internal path; the direct path (very large
+ * downscales, frames wider than 4096) is checked against the exact area
+ * average too. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -31,6 +36,24 @@
 
 #include "preprocess.h"
 #include "test_pp_util.h"
+
+/* A second copy of the implementation, compiled here from the same source
+ * with RUTH_PP_NO_CLONES: only the portable kernels (what runs on CPUs without
+ * AVX2 and on other architectures). test_portable_matches_dispatched checks
+ * that it writes the same bytes as the library, whose dispatch picks the AVX2
+ * vector kernels on an AVX2 machine. */
+#define RUTH_PP_NO_CLONES
+#define ruth_preprocess_nv12 pp_portable_preprocess_nv12
+#define ruth_tensor_spec_from_config pp_portable_spec_from_config
+#define ruth_tensor_bytes pp_portable_tensor_bytes
+int pp_portable_preprocess_nv12(const struct ruth_nv12_frame *frame, const struct ruth_tensor_spec *spec,
+				void *dst, struct ruth_letterbox *map);
+void pp_portable_spec_from_config(struct ruth_tensor_spec *spec, const struct ruth_model_config *cfg);
+size_t pp_portable_tensor_bytes(const struct ruth_tensor_spec *spec);
+#include "preprocess.c"
+#undef ruth_preprocess_nv12
+#undef ruth_tensor_spec_from_config
+#undef ruth_tensor_bytes
 
 static char g_pathbuf[512];
 
@@ -319,6 +342,138 @@ static void test_bad_input(void **st)
 	assert_int_equal(ruth_preprocess_nv12(&f, &s, NULL, NULL), -EINVAL);
 }
 
+/* Run both implementations on one frame and geometry; every output byte
+ * must match (the arithmetic is exact, see preprocess.c). */
+static void expect_same_as_portable(const struct ruth_nv12_frame *f, const struct ruth_tensor_spec *s)
+{
+	size_t n = ruth_tensor_bytes(s);
+	uint8_t *a = malloc(n), *b = malloc(n);
+	assert_non_null(a);
+	assert_non_null(b);
+	memset(a, 0xa5, n);
+	memset(b, 0x5a, n);
+	struct ruth_letterbox ma, mb;
+	assert_int_equal(ruth_preprocess_nv12(f, s, a, &ma), 0);
+	assert_int_equal(pp_portable_preprocess_nv12(f, s, b, &mb), 0);
+	assert_memory_equal(&ma, &mb, sizeof(ma));
+	if (memcmp(a, b, n) != 0)
+		fail_msg("%ux%u -> %ux%u (layout %d dtype %d resize %d): dispatched and portable outputs differ",
+			 f->width, f->height, s->width, s->height, s->layout, s->dtype, s->resize);
+	free(a);
+	free(b);
+}
+
+/* A smooth synthetic frame (gradients), any size. */
+static uint8_t *synthetic_nv12(uint32_t w, uint32_t h, struct ruth_nv12_frame *f)
+{
+	const uint32_t cw = (w + 1) / 2, ch = (h + 1) / 2;
+	uint8_t *buf = malloc((size_t)w * h + (size_t)2 * cw * ch);
+	assert_non_null(buf);
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++)
+			buf[(size_t)y * w + x] = (uint8_t)(16 + (x * 200u) / w + (y * 19u) / h);
+	uint8_t *uv = buf + (size_t)w * h;
+	for (uint32_t y = 0; y < ch; y++)
+		for (uint32_t x = 0; x < cw; x++) {
+			uv[(size_t)y * 2 * cw + 2 * x] = (uint8_t)(64 + (x * 128u) / cw);
+			uv[(size_t)y * 2 * cw + 2 * x + 1] = (uint8_t)(192 - (y * 128u) / ch);
+		}
+	*f = (struct ruth_nv12_frame){.y = buf, .uv = uv, .width = w, .height = h, .stride_y = w, .stride_uv = 2 * cw};
+	return buf;
+}
+
+/* The portable kernels against the dispatched ones, over every code path:
+ * 4-, 8- and 16-wide windows for luma and chroma, the direct path (frames
+ * wider than the window path takes, downscales past its widest window),
+ * column counts that are not a multiple of 8, rows shorter than one vector
+ * step, letterbox bars on both axes, every layout, dtype and colour order. */
+static void test_portable_matches_dispatched(void **st)
+{
+	(void)st;
+	struct pp_test_image photo, video, frame1080, padded;
+	assert_int_equal(pp_test_load_nv12(media("messi5.jpg"), 0, 0, &photo), 0);
+	assert_int_equal(pp_test_load_nv12(media("megamind.mp4"), 10, 0, &video), 0);
+	assert_int_equal(pp_test_load_nv12(media("megamind.mp4"), 10, 37, &padded), 0);
+	assert_int_equal(pp_test_load_nv12(media("testsrc_1080p.mp4"), 3, 0, &frame1080), 0);
+	struct ruth_tensor_spec s = spec_plain(128, 128);
+	s.scale = 1.0f / 127.5f; /* BlazeFace */
+	s.mean[0] = s.mean[1] = s.mean[2] = 1.0f;
+	expect_same_as_portable(&photo.f, &s);     /* windows 8 / 4 */
+	expect_same_as_portable(&video.f, &s);     /* windows 8 / 4 */
+	expect_same_as_portable(&padded.f, &s);    /* padded strides */
+	expect_same_as_portable(&frame1080.f, &s); /* windows 16 / 8 against the direct path */
+	struct ruth_tensor_spec lb = s;
+	lb.resize = RUTH_RESIZE_LETTERBOX;
+	lb.pad_value = 114;
+	expect_same_as_portable(&photo.f, &lb); /* bars above and below */
+	struct ruth_nv12_frame tall = photo.f;
+	tall.width = 100;
+	tall.height = 300;
+	expect_same_as_portable(&tall, &lb); /* bars left and right, 43 columns */
+	struct ruth_tensor_spec other = spec_plain(96, 64);
+	other.layout = RUTH_LAYOUT_NCHW;
+	other.color = RUTH_COLOR_BGR;
+	other.scale = 1.0f / 255;
+	other.mean[0] = 0.406f, other.mean[1] = 0.456f, other.mean[2] = 0.485f;
+	other.std[0] = 0.225f, other.std[1] = 0.224f, other.std[2] = 0.229f;
+	expect_same_as_portable(&photo.f, &other);
+	struct ruth_tensor_spec up = spec_plain(640, 480); /* upscale: windows 4 / 4 */
+	up.dtype = RUTH_DTYPE_U8;
+	expect_same_as_portable(&photo.f, &up);
+	up.layout = RUTH_LAYOUT_NCHW;
+	expect_same_as_portable(&video.f, &up);
+	struct ruth_nv12_frame odd = video.f;
+	odd.width = 719;
+	odd.height = 527;
+	const uint32_t sizes[][2] = {{127, 93}, {301, 211}, {1001, 777}, {13, 7}, {1, 1}};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		expect_same_as_portable(&odd, &(struct ruth_tensor_spec){
+			.width = sizes[i][0], .height = sizes[i][1], .layout = RUTH_LAYOUT_NHWC,
+			.dtype = RUTH_DTYPE_F32, .color = RUTH_COLOR_RGB, .resize = RUTH_RESIZE_STRETCH,
+			.scale = 1.0f, .std = {1, 1, 1}});
+	const uint32_t big[][2] = {{640, 360}, {300, 300}, {64, 36}}; /* windows 4, 8 / 4, direct */
+	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++)
+		expect_same_as_portable(&frame1080.f, &(struct ruth_tensor_spec){
+			.width = big[i][0], .height = big[i][1], .layout = RUTH_LAYOUT_NHWC,
+			.dtype = RUTH_DTYPE_F32, .color = RUTH_COLOR_RGB, .resize = RUTH_RESIZE_STRETCH,
+			.scale = 1.0f, .std = {1, 1, 1}});
+	/* Rows shorter than one 32-byte step, and just over one. */
+	struct ruth_nv12_frame small;
+	uint8_t *b1 = synthetic_nv12(17, 9, &small);
+	expect_same_as_portable(&small, &(struct ruth_tensor_spec){
+		.width = 8, .height = 8, .layout = RUTH_LAYOUT_NHWC, .dtype = RUTH_DTYPE_F32,
+		.color = RUTH_COLOR_RGB, .resize = RUTH_RESIZE_STRETCH, .scale = 1.0f, .std = {1, 1, 1}});
+	free(b1);
+	b1 = synthetic_nv12(70, 40, &small);
+	expect_same_as_portable(&small, &(struct ruth_tensor_spec){
+		.width = 33, .height = 21, .layout = RUTH_LAYOUT_NHWC, .dtype = RUTH_DTYPE_F32,
+		.color = RUTH_COLOR_RGB, .resize = RUTH_RESIZE_STRETCH, .scale = 1.0f, .std = {1, 1, 1}});
+	free(b1);
+	pp_test_image_free(&photo);
+	pp_test_image_free(&video);
+	pp_test_image_free(&padded);
+	pp_test_image_free(&frame1080);
+}
+
+/* Geometries outside the window path still filter correctly: a 30x
+ * downscale (taps wider than the widest window) and a frame wider than the
+ * column-sum rows, against the exact area average. */
+static void test_direct_path_vs_area(void **st)
+{
+	(void)st;
+	struct pp_test_image img;
+	assert_int_equal(pp_test_load_nv12(media("testsrc_1080p.mp4"), 3, 0, &img), 0);
+	assert_true(mae_vs_area(&img.f, 64, 36) < 4.0); /* 30x: 1.00 */
+	pp_test_image_free(&img);
+	struct ruth_nv12_frame wide;
+	uint8_t *buf = synthetic_nv12(4400, 48, &wide);
+	assert_true(mae_vs_area(&wide, 100, 24) < 2.0); /* 44x horizontally: 0.04 */
+	expect_same_as_portable(&wide, &(struct ruth_tensor_spec){
+		.width = 100, .height = 24, .layout = RUTH_LAYOUT_NHWC, .dtype = RUTH_DTYPE_F32,
+		.color = RUTH_COLOR_RGB, .resize = RUTH_RESIZE_STRETCH, .scale = 1.0f, .std = {1, 1, 1}});
+	free(buf);
+}
+
 static void test_spec_from_config(void **st)
 {
 	(void)st;
@@ -357,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_colour_conversion),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_spec_from_config),
+		cmocka_unit_test(test_portable_matches_dispatched),
+		cmocka_unit_test(test_direct_path_vs_area),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
