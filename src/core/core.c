@@ -1,9 +1,17 @@
 /* core.c: ruth-ai-core's event loop. One thread: poll() over the model runtime
- * connections and the control socket, with a timeout set by the next FPS tick,
- * reconnect or deadline. Stream agents are evaluated every iteration (a few
- * atomic loads of the export header; the core never reads pixels, only the
- * header and, at selection, the slot metadata). */
+ * connections and the control socket, with a timeout set by whatever is due
+ * next: an FPS tick, a reconnect, a handshake or request deadline, the stream
+ * agents' evaluation (when no tick came for 400 ms). Nothing else wakes the
+ * process (the results flush rides on these wake-ups): on these 2-vCPU VMs one
+ * wake-up alone costs ~20 us of CPU, of the same order as the core's whole work
+ * per inference.
+ * Stream agents are evaluated every 200-400 ms (AGENT_POLL_NS: a few atomic
+ * loads of the export header and, at most every 100 ms per camera inside the
+ * reader, a stat of the shm name); the newest seq is also read fresh at every
+ * tick. The core never reads pixels, only the header and, at selection, the
+ * slot metadata. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,9 +26,24 @@
 #include "sd_notify.h"
 
 #define AGENT_REOPEN_NS (200ull * 1000000ull)
-#define LOOP_MAX_WAIT_MS 50
-#define AGENT_POLL_NS (20ull * 1000000ull) /* full agent evaluation at most every 20 ms */
+/* Full agent evaluation (export present, generation, stall, writer alive) on the
+ * first wake-up at least 200 ms after the previous one; it forces a wake-up of
+ * its own only when nothing else woke the core for 400 ms (no live tick). That
+ * bounds the reaction to vasd appearing, leaving or restarting to 400 ms (stall_ms
+ * is at least 50 ms and usually seconds) and costs no wake-up while ticks run.
+ * Ticks do not wait for it: they read the newest seq themselves. */
+#define AGENT_POLL_NS (200ull * 1000000ull)
+#define AGENT_POLL_MAX_NS (400ull * 1000000ull)
 #define DEADLINE_GRACE_NS (200ull * 1000000ull)
+/* Results lines are buffered (c->rout, up to RESULTS_BUF_SIZE) and written at
+ * most this long after the first unwritten one, on a wake-up that happens
+ * anyway (before a sleep that would pass the flush time): one write() per
+ * ~100 ms instead of one per result, and no wake-up of its own. A reader of the
+ * results file or pipe sees a line <= 100 ms late, and only whole lines. */
+#define RESULTS_FLUSH_NS (100ull * 1000000ull)
+#define RESULTS_BUF_SIZE (64u * 1024u)
+
+static void results_flush(struct core *c);
 
 int core_find_model(const struct core *c, const char *id)
 {
@@ -157,12 +180,14 @@ int core_init(struct core *c, const struct core_config *cfg, char *err, size_t e
 	memset(c, 0, sizeof(*c));
 	c->cfg = *cfg;
 	c->ctl_fd = -1;
+	c->results_fd = -1;
 	for (int i = 0; i < CORE_MAX_CTL_CLIENTS; i++)
 		c->ctl_clients[i] = -1;
 	klog_ctx_init(&c->log, "ruth-ai-core", "%s", "");
 	c->started_ns = kclock_mono_ns();
 	c->rng = c->started_ns ^ ((uint64_t)getpid() << 32);
 	c->next_request_id = 1;
+	c->pending_lo = 1;
 	c->msg = calloc(1, sizeof(*c->msg));
 	if (!c->msg) {
 		snprintf(err, errlen, "out of memory");
@@ -208,14 +233,16 @@ int core_init(struct core *c, const struct core_config *cfg, char *err, size_t e
 			return -EINVAL;
 		}
 	}
+	c->results_fd = STDOUT_FILENO;
 	if (cfg->results[0]) {
-		c->results = fopen(cfg->results, "a");
-		if (!c->results) {
-			snprintf(err, errlen, "results '%s': %s", cfg->results, strerror(errno));
-			return -errno;
+		c->results_fd = open(cfg->results, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (c->results_fd < 0) {
+			int e = errno;
+			c->results_fd = -1;
+			snprintf(err, errlen, "results '%s': %s", cfg->results, strerror(e));
+			return -e;
 		}
-	} else {
-		c->results = stdout;
+		c->results_own = true;
 	}
 	if (cfg->control_socket[0]) {
 		rc = control_open(c, cfg->control_socket);
@@ -241,15 +268,48 @@ void core_fini(struct core *c)
 	for (size_t i = 0; i < c->n_cams; i++)
 		vas_export_reader_close(&c->cams[i].rd);
 	control_close(c);
-	if (c->results && c->results != stdout)
-		fclose(c->results);
-	else if (c->results)
-		fflush(c->results);
+	if (c->results_dirty)
+		results_flush(c);
+	if (c->results_own && c->results_fd >= 0)
+		close(c->results_fd);
+	c->results_fd = -1;
 	ruth_model_list_fini(&c->models_found);
-	free(c->jbuf.p);
-	c->jbuf.p = NULL;
+	free(c->rout.p);
+	c->rout.p = NULL;
 	free(c->msg);
 	c->msg = NULL;
+}
+
+/* Write every buffered line. A write error (EPIPE: nobody reads stdout; ENOSPC)
+ * drops what is buffered, is logged (rate-limited) and never stops the core. */
+static void results_flush(struct core *c)
+{
+	size_t off = 0;
+	while (off < c->rout.len && c->results_fd >= 0) {
+		ssize_t w = write(c->results_fd, c->rout.p + off, c->rout.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			klog_ratelimited(&c->log, &c->results_rl, 1, 10000, KLOG_WARN,
+					 "results: write failed: %s; %zu bytes dropped",
+					 w < 0 ? strerror(errno) : "no progress", c->rout.len - off);
+			break;
+		}
+		off += (size_t)w;
+	}
+	c->rout.len = 0;
+	c->results_dirty = false;
+}
+
+void core_results_line_done(struct core *c, uint64_t now)
+{
+	c->results_written++;
+	if (!c->results_dirty) {
+		c->results_dirty = true;
+		c->results_flush_ns = now + RESULTS_FLUSH_NS;
+	}
+	if (c->rout.len >= RESULTS_BUF_SIZE)
+		results_flush(c);
 }
 
 /* ---------------------------------------------------------------- agents */
@@ -351,7 +411,8 @@ static void sub_poll(struct core *c, int si, uint64_t now)
 	}
 	struct ruth_ipc_infer_request req;
 	memset(&req, 0, sizeof(req));
-	snprintf(req.camera_id, sizeof(req.camera_id), "%s", cam->id);
+	_Static_assert(sizeof(req.camera_id) >= sizeof(cam->id), "camera ids fit the request");
+	memcpy(req.camera_id, cam->id, sizeof(cam->id)); /* NUL-terminated, zero-padded */
 	req.generation = p->meta.generation;
 	req.frame_seq = seq;
 	p->deadline_ns = now + (uint64_t)c->cfg.request_timeout_ms * 1000000ull;
@@ -373,28 +434,37 @@ static void sub_poll(struct core *c, int si, uint64_t now)
 
 /* Scans only when the earliest deadline (a lower bound: completed requests are
  * not removed from it) has passed, and recomputes it: at most one scan per
- * request_timeout_ms in normal operation. */
+ * request_timeout_ms in normal operation. The scan covers request ids
+ * [pending_lo, next_request_id) only: ids are handed out in order, a request
+ * lives at pending[id % CORE_PENDING_CAP] (sub_poll never reuses a used slot),
+ * and every id below pending_lo has finished. That is the requests of about
+ * the last request_timeout_ms, not the whole table (~1 MB of cold memory). */
 static void check_deadlines(struct core *c, uint64_t now)
 {
 	if (!c->n_pending) {
 		c->earliest_deadline_ns = 0;
+		c->pending_lo = c->next_request_id;
 		return;
 	}
 	if (!c->earliest_deadline_ns || now <= c->earliest_deadline_ns + DEADLINE_GRACE_NS)
 		return;
-	uint64_t earliest = 0;
-	for (size_t i = 0; i < CORE_PENDING_CAP && c->n_pending; i++) {
-		struct core_pending *p = &c->pending[i];
-		if (!p->used)
+	uint64_t earliest = 0, lo = c->next_request_id;
+	for (uint64_t id = c->pending_lo; id < c->next_request_id && c->n_pending; id++) {
+		struct core_pending *p = &c->pending[id % CORE_PENDING_CAP];
+		if (!p->used || p->request_id != id)
 			continue;
 		if (now > p->deadline_ns + DEADLINE_GRACE_NS) {
 			c->models[p->model].timeouts++;
 			core_fail_request(c, p, RUTH_IPC_E_DEADLINE_EXCEEDED,
 					  "no reply before the request deadline (enforced by ruth-ai-core)", now);
-		} else if (!earliest || p->deadline_ns < earliest) {
-			earliest = p->deadline_ns;
+			continue;
 		}
+		if (id < lo)
+			lo = id;
+		if (!earliest || p->deadline_ns < earliest)
+			earliest = p->deadline_ns;
 	}
+	c->pending_lo = lo;
 	c->earliest_deadline_ns = earliest;
 }
 
@@ -424,13 +494,20 @@ int core_run(struct core *c, volatile int *stop)
 			if (c->subs[i].used)
 				sub_poll(c, i, now);
 		check_deadlines(c, now);
-		if (c->results_dirty) {
-			fflush(c->results);
-			c->results_dirty = false;
-		}
-		/* Wait: next tick of a live subscription, reconnect, or the agent poll interval. */
-		uint64_t wait_ns = (uint64_t)LOOP_MAX_WAIT_MS * 1000000ull;
 		now = kclock_mono_ns();
+		/* Wait until the earliest of: a live subscription's tick, a reconnect or
+		 * handshake deadline, a request deadline (+ grace), the agents' poll. */
+		uint64_t due = c->next_agent_poll_ns + (AGENT_POLL_MAX_NS - AGENT_POLL_NS);
+		if (c->earliest_deadline_ns && c->earliest_deadline_ns + DEADLINE_GRACE_NS + 1 < due)
+			due = c->earliest_deadline_ns + DEADLINE_GRACE_NS + 1;
+		for (size_t i = 0; i < c->n_models; i++) {
+			const struct model_conn *m = &c->models[i];
+			if (m->state == MODEL_UNAVAILABLE && m->next_retry_ns < due)
+				due = m->next_retry_ns;
+			else if (m->state == MODEL_HANDSHAKE && m->handshake_deadline_ns < due)
+				due = m->handshake_deadline_ns;
+		}
+		uint64_t wait_ns = due > now ? due - now : 0;
 		for (int i = 0; i < c->subs_hwm; i++) {
 			struct core_sub *s = &c->subs[i];
 			if (!s->used || c->cams[s->cam].agent.state == AGENT_WAITING)
@@ -439,14 +516,10 @@ int core_run(struct core *c, volatile int *stop)
 			if (t < wait_ns)
 				wait_ns = t;
 		}
-		for (size_t i = 0; i < c->n_models; i++) {
-			struct model_conn *m = &c->models[i];
-			if (m->state == MODEL_UNAVAILABLE) {
-				uint64_t t = m->next_retry_ns > now ? m->next_retry_ns - now : 0;
-				if (t < wait_ns)
-					wait_ns = t;
-			}
-		}
+		/* The results flush never wakes the process by itself: lines are written
+		 * now if the sleep ahead would take them past their flush time. */
+		if (c->results_dirty && now + wait_ns >= c->results_flush_ns)
+			results_flush(c);
 		nfds_t n = 0;
 		for (size_t i = 0; i < c->n_models; i++) {
 			struct model_conn *m = &c->models[i];
@@ -486,6 +559,8 @@ int core_run(struct core *c, volatile int *stop)
 				control_on_client(c, -2 - owner[k]);
 		}
 	}
+	if (c->results_dirty)
+		results_flush(c);
 	KLOG_INFO(&c->log, "stopping: %" PRIu64 " results written", c->results_written);
 	return 0;
 }

@@ -103,7 +103,9 @@ struct core {
 	struct core_pending pending[CORE_PENDING_CAP];
 	size_t n_pending;
 	uint64_t next_request_id;
-	FILE *results;
+	uint64_t pending_lo; /* every request id below it has finished (check_deadlines) */
+	int results_fd;    /* stdout or the --results file (O_APPEND) */
+	bool results_own;  /* results_fd was opened by the core: close it */
 	int ctl_fd;
 	int ctl_clients[CORE_MAX_CTL_CLIENTS];
 	uint64_t started_ns;
@@ -112,8 +114,12 @@ struct core {
 	struct klog_ctx log;
 	uint64_t rng;
 	bool stopping;
-	bool results_dirty;
-	struct json_buf jbuf;
+	bool results_dirty;       /* rout holds lines not yet written */
+	uint64_t results_flush_ns; /* write them by then (set by the first unwritten line) */
+	struct klog_ratelimit results_rl, results_oom_rl;
+	/* Results lines not yet written: whole lines only, so a reader of the file
+	 * never sees half a line (one write() per flush, see core.c). */
+	struct json_buf rout;
 	uint64_t next_agent_poll_ns;
 };
 
@@ -140,6 +146,10 @@ int model_conn_send_infer(struct core *c, struct model_conn *m, uint64_t request
 			  const struct ruth_ipc_infer_request *req);
 void model_conn_close(struct core *c, struct model_conn *m, const char *why, uint64_t now);
 bool model_conn_available(const struct model_conn *m);
+
+/* core.c: a complete line (ending in '\n') was appended to c->rout: count it,
+ * schedule the write, or write now when the buffer is full. */
+void core_results_line_done(struct core *c, uint64_t now);
 
 /* results.c: finish one request (any status), emit its JSON line, update counters. */
 void core_finish_request(struct core *c, struct core_pending *p, const struct ruth_ipc_infer_response *resp,
