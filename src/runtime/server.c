@@ -350,8 +350,7 @@ static int handle_hello(struct serv *t, struct ruth_conn *c, const uint8_t *buf,
 {
 	struct server *s = t->s;
 	struct ruth_ipc_msg *m = &t->msg;
-	ruth_ipc_msg_init(m);
-	int r = ruth_ipc_decode(buf, len, m);
+	int r = ruth_ipc_decode(buf, len, m); /* sets every field it reads (no 24 KiB init per request) */
 	if (r < 0) {
 		if (send_error(t, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad HELLO: %s", ruth_ipc_strerror(r)) < 0)
 			return -1;
@@ -430,8 +429,7 @@ static int handle_infer(struct serv *t, struct ruth_conn *c, const uint8_t *buf,
 {
 	struct server *s = t->s;
 	struct ruth_ipc_msg *m = &t->msg;
-	ruth_ipc_msg_init(m);
-	int r = ruth_ipc_decode(buf, len, m);
+	int r = ruth_ipc_decode(buf, len, m); /* sets every field it reads (no 24 KiB init per request) */
 	if (r < 0)
 		return send_error(t, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad INFER_REQUEST: %s", ruth_ipc_strerror(r));
 	const struct ruth_ipc_infer_request *req = &m->u.infer_request;
