@@ -120,7 +120,14 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(RUTH_PP_NO_CLONES)
 #define PP_HAVE_AVX2 1
 #define PP_AVX2 __attribute__((target("avx2")))
+/* target_clones makes an ifunc, whose resolver the dynamic loader runs before
+ * ThreadSanitizer's runtime is up; instrumented, it crashes at start. TSan
+ * builds (tests only) get the baseline portable kernels instead. */
+#if defined(__SANITIZE_THREAD__)
+#define PP_CLONES
+#else
 #define PP_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
 #else
 #define PP_HAVE_AVX2 0
 #define PP_CLONES
