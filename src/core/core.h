@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "fps_gate.h"
-#include "json_out.h"
+#include "json_buf.h"
 #include "lat_stats.h"
 #include "log.h"
 #include "ruth/ipc.h"
@@ -119,7 +119,7 @@ struct core {
 	struct klog_ratelimit results_rl, results_oom_rl;
 	/* Results lines not yet written: whole lines only, so a reader of the file
 	 * never sees half a line (one write() per flush, see core.c). */
-	struct json_buf rout;
+	struct kjson_buf rout;
 	uint64_t next_agent_poll_ns;
 };
 

@@ -1,4 +1,4 @@
-/* Unit tests of the results serializer (src/core/json_out.c) and the latency
+/* Unit tests of the cJSON tree serializer (src/core/json_out.c) and the latency
  * percentiles (src/core/lat_stats.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,7 +36,7 @@ static void test_round_trip(void **state)
 	cJSON_AddItemToArray(arr, cJSON_CreateNumber(-0.5));
 	cJSON_AddObjectToObject(o, "empty");
 
-	struct json_buf b = { 0 };
+	struct kjson_buf b = { 0 };
 	assert_int_equal(json_out(&b, o), 0);
 	assert_non_null(strstr(b.p, "\"int\":42,"));
 	assert_non_null(strstr(b.p, "\"neg\":-7,"));

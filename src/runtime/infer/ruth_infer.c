@@ -2,7 +2,7 @@
  * through the real path: the frames are published into a private frame export
  * (camera id infer-<pid> unless given) with the same writer code vasd uses,
  * then one INFER_REQUEST per frame goes to the runtime's socket, and every
- * response is printed as one JSON line (ruth_result_json, the shape
+ * response is printed as one JSON line (ruth_result_json_object, the shape
  * ruth-ai-core prints too).
  *
  *   ruth-infer --socket PATH (--image FILE | --video FILE --frames N)
@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 	AVFrame *f = av_frame_alloc(), *nv12 = av_frame_alloc(), *last = av_frame_alloc();
 	struct ruth_ipc_msg *reply = malloc(sizeof(*reply));
 	uint8_t *rgb = NULL;
+	struct kjson_buf line = { 0 }; /* one results line, reused per response */
 	long done = 0;
 	if (!f || !nv12 || !last || !reply) {
 		KLOG_ERR(&log, "out of memory");
@@ -347,18 +348,17 @@ int main(int argc, char **argv)
 			ret = EXIT_TRANSPORT;
 			goto out;
 		}
-		cJSON *j = ruth_result_json(NULL, &reply->u.infer_response);
-		char *line = j ? cJSON_PrintUnformatted(j) : NULL;
-		if (!line) {
+		/* One buffer for every line: reset, not freed, so it stops
+		 * allocating once it has held the longest line. */
+		kjson_buf_reset(&line);
+		if (ruth_result_json_object(&line, NULL, &reply->u.infer_response) < 0 ||
+		    KJSON_PUT_LIT(&line, "\n") < 0) {
 			KLOG_ERR(&log, "out of memory");
-			cJSON_Delete(j);
 			ret = EXIT_TRANSPORT;
 			goto out;
 		}
-		printf("%s\n", line);
+		fwrite(line.p, 1, line.len, stdout);
 		fflush(stdout);
-		cJSON_free(line);
-		cJSON_Delete(j);
 		done++;
 		/* Keep a reference to the frame for --annotate: the decoder unrefs f
 		 * when it reaches the end of the input. */
@@ -407,5 +407,6 @@ out_nodec:
 	av_frame_free(&last);
 	free(reply);
 	free(rgb);
+	free(line.p);
 	return ret;
 }
