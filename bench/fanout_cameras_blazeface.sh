@@ -77,7 +77,8 @@ wait_for() { for _ in $(seq 1 $(($3 * 10))); do grep -qE "$2" "$1" 2>/dev/null &
 # CPU ns of a process: its live threads' sum_exec_runtime (a thread that exits
 # inside the window takes its time with it; the core is one thread, the
 # runtime's workers live as long as it does).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
+# "%.0f", not "%d": Debian's awk (mawk) clamps %d to 2^31 - 1, i.e. 2.1 s of CPU.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 # ort_run_cpu ARGS... -> its mean CPU us per Run (empty on failure)
 ort_us() { "${RT_PIN[@]}" "$BIN/ort_run_cpu" "$ONNX" "$@" 2>"$WORK/ort.err" | sed -n 's/.*ort_run_cpu_us=\([0-9.]*\).*/\1/p'; }
 # "mtime_ns total_frames_decoded" of vasd's status file
@@ -132,7 +133,8 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 		break
 	fi
 
-	start rt "${RT_PIN[@]}" "$BIN/ruth-model-runtime" --model-dir "$MODELS/$MODEL" --socket-dir "$WORK" --workers 2
+	# shellcheck disable=SC2086 # FANOUT_RT_ARGS: extra runtime flags, word-split on purpose
+	start rt "${RT_PIN[@]}" "$BIN/ruth-model-runtime" --model-dir "$MODELS/$MODEL" --socket-dir "$WORK" --workers 2 ${FANOUT_RT_ARGS:-}
 	wait_for "$WORK/rt.log" "READY model=$MODEL" 60 || { echo "fanout: runtime not ready" >&2; fail=1; }
 	{
 		echo "models_root: $MODELS"
@@ -155,6 +157,7 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 	mode=$(grep -oE "READY model=$MODEL mode=[a-z]+" "$WORK/rt.log" | head -1 | sed 's/.*mode=//')
 	# The core writes every results line before it exits (and at most 100 ms late).
 	for n in core rt; do stop "$n"; done
+	echo "fanout $N cameras: runtime $(grep -oE 'busy-poll caught [0-9]+ of [0-9]+' "$WORK/rt.log" | tail -1)" >&2
 	base_b=$(ort_us "$paced_runs" 1 --interval-us "$interval")
 	if [ -z "$base_b" ]; then
 		echo "fanout: ort_run_cpu failed under load: $(cat "$WORK/ort.err")" >&2

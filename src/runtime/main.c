@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --queue-depth N       bounded request queue (default: model.yaml, else 4 x workers)\n"
 		"  --max-inflight N      pipelined requests per connection (default %u)\n"
 		"  --max-connections N   (default 256)\n"
+		"  --busy-poll-us N      after answering, poll for the next request this long before\n"
+		"                        sleeping, while it keeps arriving (0 = never; default %u)\n"
 		"  --allow-uid UID|NAME  also accept clients with this uid (repeatable)\n"
 		"  --allow-gid GID|NAME  also accept clients with this gid (repeatable)\n"
 		"                        (always accepted: root, the runtime's own uid and gid)\n"
@@ -46,7 +48,7 @@ static void usage(FILE *f)
 		"  --force-stub          serve in stub mode without loading the model\n"
 		"  --no-sandbox          skip no_new_privs/Landlock/seccomp (debugging only; --user still applies)\n"
 		"exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid model.yaml\n",
-		RUTH_IPC_MAX_INFLIGHT);
+		RUTH_IPC_MAX_INFLIGHT, RUTH_RT_BUSY_POLL_US);
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -82,7 +84,7 @@ static int parse_id(const char *s, int is_gid, unsigned *out)
 }
 
 enum {
-	OPT_MODEL_DIR = 256, OPT_SOCKET_DIR, OPT_USER, OPT_WORKERS, OPT_QUEUE, OPT_INFLIGHT, OPT_CONNS,
+	OPT_MODEL_DIR = 256, OPT_SOCKET_DIR, OPT_USER, OPT_WORKERS, OPT_QUEUE, OPT_INFLIGHT, OPT_CONNS, OPT_BUSY_POLL,
 	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_FORCE_CPU, OPT_FORCE_STUB, OPT_NO_SANDBOX, OPT_SELFTEST,
 	OPT_SELFTEST_SHM, OPT_SELFTEST_FILE, OPT_HELP,
 };
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, struct ruth_rt_options *o)
 		{ "queue-depth", required_argument, NULL, OPT_QUEUE },
 		{ "max-inflight", required_argument, NULL, OPT_INFLIGHT },
 		{ "max-connections", required_argument, NULL, OPT_CONNS },
+		{ "busy-poll-us", required_argument, NULL, OPT_BUSY_POLL },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "allow-gid", required_argument, NULL, OPT_ALLOW_GID },
 		{ "force-cpu", no_argument, NULL, OPT_FORCE_CPU },
@@ -130,6 +133,10 @@ static int parse_args(int argc, char **argv, struct ruth_rt_options *o)
 			break;
 		case OPT_CONNS:
 			if (parse_u32(optarg, 65536, &o->max_conns) < 0 || o->max_conns == 0)
+				goto bad;
+			break;
+		case OPT_BUSY_POLL:
+			if (parse_u32(optarg, 10000, &o->busy_poll_us) < 0)
 				goto bad;
 			break;
 		case OPT_ALLOW_UID:
@@ -291,6 +298,7 @@ int main(int argc, char **argv)
 	rt->notify_fd = -1;
 	rt->start_ns = kclock_mono_ns();
 	klog_ctx_init(&rt->log, "ruth-model-runtime", "%s", "");
+	rt->opt.busy_poll_us = RUTH_RT_BUSY_POLL_US;
 	if (parse_args(argc, argv, &rt->opt) < 0)
 		return 2;
 
@@ -358,9 +366,11 @@ int main(int argc, char **argv)
 
 	rc = ruth__server_run(rt, lfd);
 	ksd_notify_send(rt->notify_fd, "STOPPING=1\n");
-	KLOG_INFO(&rt->log, "stopped: %llu requests, %llu failed",
+	KLOG_INFO(&rt->log, "stopped: %llu requests, %llu failed; busy-poll caught %llu of %llu next requests",
 		  (unsigned long long)atomic_load(&rt->requests_total),
-		  (unsigned long long)atomic_load(&rt->requests_failed));
+		  (unsigned long long)atomic_load(&rt->requests_failed),
+		  (unsigned long long)atomic_load(&rt->busy_poll_hits),
+		  (unsigned long long)atomic_load(&rt->busy_polls));
 out:
 	rt_fini(rt);
 	return rc;

@@ -29,6 +29,10 @@
 
 #define RUTH_RT_MAX_ALLOW 16
 #define RUTH_RT_READER_CACHE 16 /* cameras a worker keeps mapped */
+/* Default --busy-poll-us: longer than a client takes to wake up on its answer
+ * and send the next request (~50-100 us measured on a 2-vCPU VM), short next
+ * to one inference (~1-2 ms). server.c, "Busy polling". */
+#define RUTH_RT_BUSY_POLL_US 200
 
 struct ruth_rt_options {
 	const char *model_dir;
@@ -38,6 +42,7 @@ struct ruth_rt_options {
 	uint32_t queue_depth;  /* 0: model.yaml, else 4 * workers */
 	uint32_t max_inflight; /* per connection */
 	uint32_t max_conns;
+	uint32_t busy_poll_us; /* after an answer, poll this long before sleeping (0: never) */
 	int force_cpu, force_stub;
 	int no_sandbox;        /* for debugging only; logged loudly */
 	uid_t allow_uids[RUTH_RT_MAX_ALLOW];
@@ -82,6 +87,7 @@ struct ruth_rt {
 	_Atomic uint64_t requests_failed;
 	_Atomic uint32_t inflight;
 	_Atomic uint32_t connections;
+	_Atomic uint64_t busy_polls, busy_poll_hits; /* logged at stop */
 };
 
 struct ruth_conn; /* server.c */

@@ -1,12 +1,16 @@
 /* runtime_cpu: ruth-model-runtime starts in CPU mode for blazeface-front on a
  * machine without a GPU (the CUDA append failure is the reason), and answers a
- * real inference on a real image published into a frame export. */
+ * real inference on a real image published into a frame export. Also
+ * --busy-poll-us: validated, on by default for back-to-back requests, off at 0
+ * (its counters come from the runtime's stop line). */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -108,10 +112,92 @@ static void test_cpu_mode_and_face(void **state)
 	assert_false(p.sock_left);
 }
 
+/* Run `n` back-to-back requests against a runtime started with extra args,
+ * stop it with SIGTERM and read its stop line: requests answered, busy polls
+ * tried and polls that caught the next request. */
+static void run_sequential(const char *const *args, int n, unsigned long long *requests, unsigned long long *polls,
+			   unsigned long long *hits)
+{
+	char model[600], img[600], cam[48];
+	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
+	snprintf(img, sizeof(img), "%s/messi5.jpg", rt_media_dir());
+	snprintf(cam, sizeof(cam), "rt-poll-%d", (int)getpid());
+	struct rt_proc p;
+	int r = rt_start(&p, "poll", model, args);
+	if (r != 0)
+		rt_dump_log(&p);
+	assert_int_equal(r, 0);
+	struct rt_export e;
+	assert_int_equal(rt_export_open_crop(&e, cam, img, 4, NULL, CROP_X, CROP_Y, 160, 160), 0);
+	int64_t seq = rt_export_publish(&e);
+	struct ruth_ipc_client *c = NULL;
+	assert_int_equal(ruth_ipc_client_connect(&c, p.sock, "runtime_cpu", 5000, NULL), 0);
+	struct ruth_ipc_infer_request req;
+	rt_infer_req(&req, cam, e.generation, (uint64_t)seq);
+	static struct ruth_ipc_msg reply;
+	for (int i = 0; i < n; i++) {
+		ruth_ipc_msg_init(&reply);
+		assert_int_equal(ruth_ipc_client_infer(c, &req, &reply, 10000), 0);
+		assert_int_equal(reply.u.infer_response.status, RUTH_IPC_OK);
+	}
+	ruth_ipc_client_close(&c);
+	rt_export_close(&e);
+	/* Stop without rt_stop's clean-up, to read the log first. */
+	kill(p.pid, SIGTERM);
+	assert_int_equal(rt_wait_exit(&p, 20000), 0);
+	FILE *f = fopen(p.log, "r");
+	assert_non_null(f);
+	char line[1024];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *s = strstr(line, "stopped: ");
+		if (s && sscanf(s, "stopped: %llu requests, %*u failed; busy-poll caught %llu of %llu", requests, hits,
+				polls) == 3)
+			found = 1;
+	}
+	fclose(f);
+	if (!found)
+		rt_dump_log(&p);
+	assert_true(found);
+	assert_int_equal(rt_stop(&p), 0);
+}
+
+static void test_busy_poll(void **state)
+{
+	(void)state;
+	char model[600];
+	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
+	/* Out of range: a usage error naming the flag, exit 2. */
+	struct rt_proc p;
+	const char *bad[] = { "--busy-poll-us", "20000", NULL };
+	assert_int_equal(rt_start(&p, "poll-bad", model, bad), 1);
+	assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 2);
+	assert_true(rt_file_contains(p.log, "invalid value '20000' for --busy-poll-us"));
+	rt_stop(&p);
+
+	/* Default: a thread polls after its answers (it starts with credit, so
+	 * the first answers always poll; whether a poll catches the next request
+	 * depends on this machine's timing and is only reported). */
+	unsigned long long reqs, polls, hits;
+	run_sequential(NULL, 20, &reqs, &polls, &hits);
+	fprintf(stderr, "busy-poll default: %llu requests, caught %llu of %llu polls\n", reqs, hits, polls);
+	assert_int_equal(reqs, 20);
+	assert_true(polls >= 1 && polls <= 20);
+	assert_true(hits <= polls);
+
+	/* 0: never polls. */
+	const char *off[] = { "--busy-poll-us", "0", NULL };
+	run_sequential(off, 20, &reqs, &polls, &hits);
+	assert_int_equal(reqs, 20);
+	assert_int_equal(polls, 0);
+	assert_int_equal(hits, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_mode_and_face),
+		cmocka_unit_test(test_busy_poll),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
