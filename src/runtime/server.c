@@ -704,12 +704,12 @@ static int serv_wait(struct serv *t, struct epoll_event *ev, int answered)
 	struct server *s = t->s;
 	uint32_t us = s->rt->opt.busy_poll_us;
 	if (answered && us && !atomic_load(&s->stop)) {
-		int poll = t->poll_credit > 0;
-		if (!poll && ++t->poll_skips >= POLL_PROBE_EVERY) {
+		int spin = t->poll_credit > 0;
+		if (!spin && ++t->poll_skips >= POLL_PROBE_EVERY) {
 			t->poll_skips = 0;
-			poll = 1;
+			spin = 1;
 		}
-		if (poll) {
+		if (spin) {
 			uint64_t until = kclock_mono_ns() + (uint64_t)us * 1000u;
 			int n;
 			do
