@@ -199,6 +199,16 @@ void vas_export_reader_close(struct vas_export_reader **r);
  * atomic load and, at most once per 100 ms, an fstat/stat comparison. */
 int vas_export_reader_check(struct vas_export_reader *r);
 
+/* vas_export_reader_check() for a caller that holds a reference naming
+ * `generation` (an inference request): when the mapped object is not retired
+ * and carries that generation, it is the object the reference names and the
+ * name -> inode comparison is skipped (no syscall). A new object's generation
+ * is the wall clock in ns at its creation, above the one it replaces (see
+ * next_generation() in frame_export.c), so a replaced object shows up as a
+ * different generation; then, or with generation 0 (unknown), this is
+ * vas_export_reader_check(). */
+int vas_export_reader_check_generation(struct vas_export_reader *r, uint64_t generation);
+
 int vas_export_reader_info(const struct vas_export_reader *r, struct vas_export_info *info);
 
 /* Newest published seq, 0 when none. */

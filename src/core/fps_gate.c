@@ -64,11 +64,24 @@ enum fps_gate_decision fps_gate_poll(struct fps_gate *g, uint64_t now_ns, uint64
 {
 	if (g->next_tick_ns && now_ns < g->next_tick_ns)
 		return FPS_GATE_NOT_DUE;
-	/* Schedule the next tick: anchored, but never in the past (no catch-up burst). */
-	if (!g->next_tick_ns || now_ns >= g->next_tick_ns + g->period_ns)
+	/* Schedule the next tick: anchored, never in the past (no catch-up burst),
+	 * and on the same grid after a late poll: the missed ticks are skipped and
+	 * the next one is the first grid point at least half a period after now
+	 * (so the late tick and the next one are never closer than that). Keeping
+	 * the grid keeps the phase fps_gate_set_phase gave the subscription; a
+	 * restart from now would put every subscription polled late in the same
+	 * wake-up (the core paused, stopped, or starved of CPU) at one instant for
+	 * good, and the runtime would see them as one burst per period ever after. */
+	if (!g->next_tick_ns) {
 		g->next_tick_ns = now_ns + g->period_ns;
-	else
+	} else if (now_ns >= g->next_tick_ns + g->period_ns) {
+		uint64_t missed = (now_ns - g->next_tick_ns) / g->period_ns + 1;
+		g->next_tick_ns += missed * g->period_ns;
+		if (g->next_tick_ns - now_ns < g->period_ns / 2)
+			g->next_tick_ns += g->period_ns;
+	} else {
 		g->next_tick_ns += g->period_ns;
+	}
 	g->c.ticks++;
 
 	if (generation != g->generation && newest_seq) {

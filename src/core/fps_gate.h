@@ -2,9 +2,11 @@
  * the caller passes "now" (CLOCK_MONOTONIC ns, or a simulated clock in tests).
  *
  * Rules (docs/core.md, "FPS gate"):
- *  - Ticks are due every period = 1/fps, anchored at the first tick. A tick that
- *    comes late by more than one period is not caught up: the schedule restarts
- *    from now (no burst after a pause, a stall or a slow model).
+ *  - Ticks are due every period = 1/fps, anchored at the first tick. Ticks missed
+ *    by a poll that comes late by more than one period are not caught up (no
+ *    burst after a pause or a stall): the late poll ticks once and the next tick
+ *    is the first point of the original grid at least half a period later, so
+ *    the subscription keeps its phase.
  *  - At a tick, the gate picks the newest frame of the export not yet sent to this
  *    subscription; never a frame at or below the last one sent (no duplicate).
  *  - At most max_inflight requests are in flight; a tick that finds them all

@@ -230,11 +230,64 @@ static void test_unavailable_and_generation(void **state)
 	assert_int_equal(fps_gate_poll(&g, 1000 * MS, 5, 8, true, &seq), FPS_GATE_SELECT);
 	fps_gate_cancel(&g);
 	assert_int_equal(g.inflight, 0);
-	/* a long gap does not cause a burst: the schedule restarts from now */
+	/* a long gap does not cause a burst: one tick, the next on the old grid (200 ms steps) */
 	assert_int_equal(fps_gate_poll(&g, 10 * SEC, 50, 8, true, &seq), FPS_GATE_SELECT);
 	fps_gate_complete(&g);
 	assert_int_equal(fps_gate_poll(&g, 10 * SEC + 1 * MS, 51, 8, true, &seq), FPS_GATE_NOT_DUE);
 	assert_int_equal(fps_gate_time_to_next(&g, 10 * SEC), 200 * MS);
+}
+
+/* A poll that comes late (the core paused or starved) ticks once and keeps the
+ * subscription's phase: two subscriptions spread over the period stay spread. */
+static void test_late_poll_keeps_phase(void **state)
+{
+	(void)state;
+	struct fps_gate a, b;
+	fps_gate_init(&a, 5, 1);
+	fps_gate_init(&b, 5, 1);
+	fps_gate_set_phase(&a, 37 * MS);  /* grid 37 + 200 k ms */
+	fps_gate_set_phase(&b, 137 * MS); /* grid 137 + 200 k ms */
+	uint64_t seq = 0, newest = 0, ticks_a = 0, ticks_b = 0;
+	for (uint64_t t = 0; t < 2 * SEC; t += MS) {
+		newest += t % (33 * MS) == 0;
+		if (fps_gate_poll(&a, t, newest, 1, true, &seq) == FPS_GATE_SELECT) {
+			assert_int_equal(t % (200 * MS), 37 * MS);
+			fps_gate_complete(&a);
+			ticks_a++;
+		}
+		if (fps_gate_poll(&b, t, newest, 1, true, &seq) == FPS_GATE_SELECT) {
+			assert_int_equal(t % (200 * MS), 137 * MS);
+			fps_gate_complete(&b);
+			ticks_b++;
+		}
+	}
+	assert_int_equal(ticks_a, 10);
+	assert_int_equal(ticks_b, 10);
+	/* No poll for 5.31 s, then both in the same wake-up: one tick each. */
+	const uint64_t late = 7310 * MS;
+	newest += 150;
+	assert_int_equal(fps_gate_poll(&a, late, newest, 1, true, &seq), FPS_GATE_SELECT);
+	assert_int_equal(fps_gate_poll(&b, late, newest, 1, true, &seq), FPS_GATE_SELECT);
+	fps_gate_complete(&a);
+	fps_gate_complete(&b);
+	/* a: the grid point 7.437 s is 127 ms away (>= half a period): next tick there. */
+	assert_int_equal(fps_gate_time_to_next(&a, late), 127 * MS);
+	/* b: 7.337 s is only 27 ms away: skipped, next tick at 7.537 s. */
+	assert_int_equal(fps_gate_time_to_next(&b, late), 227 * MS);
+	/* And from there on both tick on their old grids again, 100 ms apart. */
+	for (uint64_t t = late + MS; t < late + 2 * SEC; t += MS) {
+		newest += t % (33 * MS) == 0;
+		if (fps_gate_poll(&a, t, newest, 1, true, &seq) == FPS_GATE_SELECT) {
+			assert_int_equal(t % (200 * MS), 37 * MS);
+			fps_gate_complete(&a);
+		}
+		if (fps_gate_poll(&b, t, newest, 1, true, &seq) == FPS_GATE_SELECT) {
+			assert_int_equal(t % (200 * MS), 137 * MS);
+			fps_gate_complete(&b);
+		}
+	}
+	assert_int_equal(a.c.ticks, 10 + 1 + 10);
+	assert_int_equal(b.c.ticks, 10 + 1 + 9);
 }
 
 int main(void)
@@ -242,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_30fps_source_5fps_sub), cmocka_unit_test(test_slow_source),
 		cmocka_unit_test(test_jitter),                cmocka_unit_test(test_pause),
+		cmocka_unit_test(test_late_poll_keeps_phase),
 		cmocka_unit_test(test_slow_model),            cmocka_unit_test(test_never_completes),
 		cmocka_unit_test(test_fps_change),            cmocka_unit_test(test_unavailable_and_generation),
 	};

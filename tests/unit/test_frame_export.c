@@ -537,8 +537,16 @@ static void test_crashed_writer_replaced(void **state)
 	assert_int_equal(info.writer_pid, pid);
 	assert_int_equal(info.newest_seq, 1);
 	assert_int_equal(vas_export_reader_check(old), 0);
+	const uint64_t g_old = info.generation;
+	assert_int_equal(vas_export_reader_check_generation(old, g_old), 0);
 
 	struct vas_export_writer *w = open_writer(cam, 2, 32, 32);
+	const uint64_t g_new = vas_export_writer_generation(w);
+	assert_true(g_new > g_old);
+	/* The successor marked the old object RETIRED: whatever the reference. */
+	assert_int_equal(vas_export_reader_check_generation(old, g_old), VAS_EXPORT_EGENERATION);
+	assert_int_equal(vas_export_reader_check_generation(old, g_new), VAS_EXPORT_EGENERATION);
+	assert_int_equal(vas_export_reader_check_generation(old, 0), VAS_EXPORT_EGENERATION);
 	assert_int_equal(vas_export_reader_check(old), VAS_EXPORT_EGENERATION);
 	vas_export_reader_close(&old);
 	struct vas_export_reader *r = NULL;
@@ -546,6 +554,7 @@ static void test_crashed_writer_replaced(void **state)
 	vas_export_reader_info(r, &info);
 	assert_int_equal(info.writer_pid, getpid());
 	assert_int_equal(info.newest_seq, 0);
+	assert_int_equal(vas_export_reader_check_generation(r, g_new), 0);
 	vas_export_reader_close(&r);
 	vas_export_writer_close(&w);
 }
@@ -562,6 +571,12 @@ static void test_replaced_inode_detected(void **state)
 	assert_int_equal(vas_export_reader_open(&r, cam), 0);
 	assert_int_equal(shm_unlink(vas_export_writer_shm_name(w)), 0);
 	struct vas_export_writer *w2 = open_writer(cam, 2, 32, 32); /* no stale object: nothing marks the old one */
+	kclock_sleep_ns(110u * 1000000u);
+	/* A reference naming the old object's generation is served from it without
+	 * the stat; one naming the new generation finds the replacement at once. */
+	assert_int_equal(vas_export_reader_check_generation(r, vas_export_writer_generation(w)), 0);
+	assert_int_equal(vas_export_reader_check_generation(r, vas_export_writer_generation(w2)),
+			 VAS_EXPORT_EGENERATION);
 	kclock_sleep_ns(110u * 1000000u);
 	assert_int_equal(vas_export_reader_check(r), VAS_EXPORT_EGENERATION);
 	vas_export_reader_close(&r);

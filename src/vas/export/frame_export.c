@@ -705,6 +705,16 @@ int vas_export_reader_check(struct vas_export_reader *r)
 	return 0;
 }
 
+int vas_export_reader_check_generation(struct vas_export_reader *r, uint64_t generation)
+{
+	if (!r)
+		return -EINVAL;
+	if (generation && !(atomic_load_explicit(&r->hdr->flags, memory_order_acquire) & VAS_EXPORT_F_RETIRED) &&
+	    atomic_load_explicit(&r->hdr->generation, memory_order_acquire) == generation)
+		return 0;
+	return vas_export_reader_check(r);
+}
+
 int vas_export_reader_info(const struct vas_export_reader *r, struct vas_export_info *info)
 {
 	if (!r || !info)
