@@ -1,7 +1,17 @@
 /* bench_rss_growth: memory of a CPU runtime stays flat. blazeface-front with a
  * small frame (a 160x160 crop of messi5.jpg); VmRSS of the runtime after a
- * warm-up of 10,000 requests, then after 100,000 more (two pipelining clients
- * are not needed: one connection with a window of 8 keeps both workers busy).
+ * warm-up of at least 10,000 requests and 20 s, then after 100,000 more (two
+ * pipelining clients are not needed: one connection with a window of 8 keeps
+ * both workers busy).
+ * Why 20 s: about 10 s after the first Run, a background thread of ONNX
+ * Runtime (a std::thread in a timed condition wait, there from the session's
+ * creation) starts three short-lived threads, once: their stacks, three new
+ * malloc arenas and ~300 KiB more of ORT's and libc's code paged in, a
+ * one-time step of ~850 KiB (seen with strace and /proc/PID/smaps on
+ * 2026-12-07). A warm-up counted in requests alone ended just before it on a
+ * machine doing ~1,200 requests/s, and the step read as growth (~900 KiB, then
+ * flat for 90,000 requests); with the warm-up past it the 100,000 requests grow
+ * RSS by 20-64 KiB (three runs). The tenths on stderr tell a step from a leak either way.
  *   BENCH rss_growth_100k value=<growth KiB> unit=KiB baseline=<KiB after warm-up> ratio=<after/before> target=1024
  * Environment RUTH_RSS_REQUESTS overrides the 100,000 (for a quick run). */
 #include <stdio.h>
@@ -13,7 +23,8 @@
 #include "runtime_harness.h"
 
 #define WINDOW 8
-#define WARMUP 10000 /* RSS settles within the first ~8,000 requests (arenas, first-touch pages) */
+#define WARMUP 10000    /* at least this many requests ... */
+#define WARMUP_NS 20000000000ull /* ... and at least this long since the runtime was ready (see above) */
 
 static long vmrss_kib(pid_t pid)
 {
@@ -98,12 +109,18 @@ int main(void)
 	struct ruth_ipc_client *c = NULL;
 	if (ruth_ipc_client_connect(&c, p.sock, "bench_rss_growth", 5000, NULL) < 0)
 		return 1;
-	if (run(c, cam, ex.generation, seq, WARMUP) < 0)
-		return 1;
+	const uint64_t t_start = kclock_mono_ns();
+	long warm = 0;
+	while (warm < WARMUP || kclock_mono_ns() - t_start < WARMUP_NS) {
+		if (run(c, cam, ex.generation, seq, 1000) < 0)
+			return 1;
+		warm += 1000;
+	}
 	long before = vmrss_kib(p.pid);
 	char parts0[128];
 	rss_parts(p.pid, parts0, sizeof(parts0));
-	fprintf(stderr, "after warm-up: VmRSS %ld KiB (%s)\n", before, parts0);
+	fprintf(stderr, "after warm-up (%ld requests, %.1f s): VmRSS %ld KiB (%s)\n", warm,
+		(double)(kclock_mono_ns() - t_start) / 1e9, before, parts0);
 	uint64_t t0 = kclock_mono_ns();
 	/* In tenths, so a plateau (arena growth that stops) can be told from a leak. */
 	for (int part = 0; part < 10; part++) {
