@@ -70,6 +70,7 @@ static int ort_status(OrtStatus *st, const char *what, char *err, size_t errlen)
 
 struct ruth_backend;
 static void ort_note_error(struct ruth_backend *b, const char *message);
+static int ort_probing_gpu(const struct ruth_backend *b);
 
 /* ORT's own log lines go through our logger (one line, no colours, the
  * runtime's context), so journald sees one format. ORT calls this from any
@@ -88,6 +89,13 @@ static void ort_log(void *param, OrtLoggingLevel severity, const char *category,
 			     : severity == ORT_LOGGING_LEVEL_WARNING ? KLOG_WARN
 			     : severity == ORT_LOGGING_LEVEL_INFO    ? KLOG_INFO
 								     : KLOG_DEBUG;
+	/* ORT logs a failed CUDA provider load as an ERROR. While the runtime is
+	 * probing for the GPU that failure is an expected outcome on a machine
+	 * without one (or without CUDA), and the READY line and HELLO_ACK carry it
+	 * as the mode reason; an ERROR line on every CPU start would teach
+	 * operators to ignore ERROR lines. */
+	if (ort_probing_gpu(b) && lv < KLOG_INFO)
+		lv = KLOG_INFO;
 	char line[512];
 	snprintf(line, sizeof(line), "%s", message ? message : "");
 	for (char *p = line; *p; p++)
@@ -102,6 +110,9 @@ struct ruth_backend {
 	 * sessions (start), read right after, so no lock. It carries the detail the
 	 * OrtStatus lacks ("libcuda.so.1: cannot open shared object file"). */
 	char last_ort_error[512];
+	/* Set while the main thread appends the CUDA provider (start only; ORT
+	 * logs from that thread then), so no lock. */
+	int probing_gpu;
 	const struct ruth_model_config *cfg;
 	OrtEnv *env;
 	OrtSession *session;
@@ -115,6 +126,11 @@ struct ruth_backend {
 	const char *output_name_ptrs[RUTH_BACKEND_MAX_OUTPUTS];
 	enum ruth_ipc_mode mode;
 };
+
+static int ort_probing_gpu(const struct ruth_backend *b)
+{
+	return b->probing_gpu;
+}
 
 struct ruth_backend_worker {
 	struct ruth_backend *b;
@@ -184,7 +200,12 @@ static int create_session(struct ruth_backend *b, int use_cuda, char *err, size_
 	if (r < 0)
 		return r;
 	b->last_ort_error[0] = '\0';
-	if (use_cuda && (r = append_cuda(o, b->cfg, err, errlen)) < 0) {
+	if (use_cuda) {
+		b->probing_gpu = 1;
+		r = append_cuda(o, b->cfg, err, errlen);
+		b->probing_gpu = 0;
+	}
+	if (use_cuda && r < 0) {
 		const char *detail = ort_error_detail(b);
 		if (detail)
 			snprintf(err, errlen, "CUDA provider: %s", detail);
