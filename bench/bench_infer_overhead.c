@@ -12,8 +12,12 @@
  * in one run), and a ratio of overall medians then compares the runtime's
  * median from one speed with ORT's from another (single runs gave 1.01 to
  * 1.30 with the same code); adjacent blocks see the same speed.
- * RUTH_BENCH_EXTRA_ARG passes one more runtime flag (e.g. --no-sandbox, to see
- * what the sandbox costs: nothing measurable; --busy-poll-us=0). */
+ * The runtime runs with --busy-poll-us=200: this is the latency of a client
+ * that sends back to back, and that flag is the runtime's setting for such
+ * clients (it is off by default, which favours CPU; docs/runtime.md, "Busy
+ * polling"). RUTH_BENCH_EXTRA_ARG replaces it with another runtime flag (e.g.
+ * --busy-poll-us=0 for the default, or --no-sandbox, to see what the sandbox
+ * costs: nothing measurable). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +125,8 @@ int main(void)
 		ORT_CHECK(ort->SessionGetOutputName(sess, i, alloc, &out_names[i]));
 	const char *in_names[1] = { in_name };
 	/* End to end through the runtime (CPU mode; --force-cpu skips the GPU probe). */
-	const char *args[] = { "--force-cpu", getenv("RUTH_BENCH_EXTRA_ARG") ? getenv("RUTH_BENCH_EXTRA_ARG") : NULL, NULL };
+	const char *args[] = { "--force-cpu",
+			       getenv("RUTH_BENCH_EXTRA_ARG") ? getenv("RUTH_BENCH_EXTRA_ARG") : "--busy-poll-us=200", NULL };
 	struct rt_proc p;
 	if (rt_start(&p, "bench-ovh", model, args) != 0) {
 		rt_dump_log(&p);

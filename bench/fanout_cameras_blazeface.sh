@@ -26,6 +26,8 @@
 #      bench_infer_overhead. The gates keep their phases across the stops
 #      (src/core/fps_gate.h), so the request pattern after SIGCONT is the one
 #      before it; the ratio of the overall figures goes to stderr too.
+# FANOUT_RT_ARGS adds runtime flags (e.g. "--busy-poll-us 200"); FANOUT_TICK_SLACK_MS
+# sets the core's tick_slack_ms (default: the core's, 50; 0 = every tick at its time).
 # CPU time is the sum of se.sum_exec_runtime over the process's threads
 # (/proc/PID/task/*/schedstat, nanoseconds): the same quantity as utime+stime,
 # without their 10 ms tick quantisation (at N=4 the core uses a few ticks per
@@ -146,6 +148,7 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 		echo "models_root: $MODELS"
 		echo "socket_dir: $WORK"
 		echo "results: $WORK/results.jsonl"
+		[ -z "${FANOUT_TICK_SLACK_MS:-}" ] || echo "tick_slack_ms: $FANOUT_TICK_SLACK_MS"
 		echo "cameras: [$(IFS=,; echo "${CAMS[*]}")]"
 		echo "subscriptions:"
 		for c in "${CAMS[@]}"; do echo "  - {camera: $c, model: $MODEL, fps: 5}"; done

@@ -23,6 +23,7 @@ static void defaults(struct core_config *cfg)
 	snprintf(cfg->socket_dir, sizeof(cfg->socket_dir), "/run/ruth-ai");
 	cfg->request_timeout_ms = 1000;
 	cfg->stall_ms = 2000;
+	cfg->tick_slack_ms = 50;
 	cfg->reconnect_initial_ms = 200;
 	cfg->reconnect_max_ms = 5000;
 }
@@ -103,8 +104,8 @@ static int parse_sub(const struct kyaml_doc *d, kyaml_node n, size_t i, struct c
 static int parse(const struct kyaml_doc *d, struct core_config *cfg, struct kyaml_err *err)
 {
 	static const char *const keys[] = { "models_root", "socket_dir", "results", "control_socket",
-					    "request_timeout_ms", "stall_ms", "reconnect", "cameras",
-					    "subscriptions", NULL };
+					    "request_timeout_ms", "stall_ms", "tick_slack_ms", "reconnect",
+					    "cameras", "subscriptions", NULL };
 	kyaml_node root = kyaml_root(d);
 	if (!root)
 		return kyaml_fail(d, root, "(root)", err, "empty configuration");
@@ -119,7 +120,8 @@ static int parse(const struct kyaml_doc *d, struct core_config *cfg, struct kyam
 			  sizeof(cfg->control_socket), err) < 0 ||
 	    kyaml_get_u32(d, root, "request_timeout_ms", "", false, 10, 600000,
 			  &cfg->request_timeout_ms, err) < 0 ||
-	    kyaml_get_u32(d, root, "stall_ms", "", false, 50, 600000, &cfg->stall_ms, err) < 0)
+	    kyaml_get_u32(d, root, "stall_ms", "", false, 50, 600000, &cfg->stall_ms, err) < 0 ||
+	    kyaml_get_u32(d, root, "tick_slack_ms", "", false, 0, 1000, &cfg->tick_slack_ms, err) < 0)
 		return -EINVAL;
 	kyaml_node rc = kyaml_map_get(d, root, "reconnect");
 	if (rc) {

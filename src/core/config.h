@@ -6,6 +6,8 @@
  *   control_socket: /run/ruth-ai/core.sock # optional; ruthctl talks to it
  *   request_timeout_ms: 1000           # per-request deadline (sent and enforced locally)
  *   stall_ms: 2000                     # no new frame for this long: agent STALLED
+ *   tick_slack_ms: 50                  # a tick may fire this early (at most a quarter
+ *                                      # period) when its model has nothing in flight
  *   reconnect: {initial_ms: 200, max_ms: 5000}   # model runtime reconnect backoff
  *   cameras:                           # ids as in vasd's config
  *     - lobby                          # or {id: lobby}
@@ -46,6 +48,7 @@ struct core_config {
 	char control_socket[CORE_PATH_MAX]; /* "" = none */
 	uint32_t request_timeout_ms;
 	uint32_t stall_ms;
+	uint32_t tick_slack_ms; /* 0 = every tick at its time (docs/core.md, "Tick slack") */
 	uint32_t reconnect_initial_ms;
 	uint32_t reconnect_max_ms;
 	char cameras[CORE_MAX_CAMERAS][CORE_ID_MAX];

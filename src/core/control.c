@@ -256,6 +256,7 @@ static cJSON *list_json(struct core *c)
 					(double)(g->dropped_not_due + g->dropped_inflight + g->dropped_unavailable));
 		cJSON_AddNumberToObject(j, "ticks_no_new_frame", (double)g->no_new_frame);
 		cJSON_AddNumberToObject(j, "ticks", (double)g->ticks);
+		cJSON_AddNumberToObject(j, "ticks_early", (double)g->early);
 		cJSON_AddNumberToObject(j, "latency_p50_us", lat_stats_percentile(&s->total_lat, 50));
 		cJSON_AddNumberToObject(j, "latency_p95_us", lat_stats_percentile(&s->total_lat, 95));
 		cJSON_AddItemToArray(subs, j);

@@ -116,6 +116,26 @@ enum fps_gate_decision fps_gate_poll(struct fps_gate *g, uint64_t now_ns, uint64
 	return FPS_GATE_SELECT;
 }
 
+enum fps_gate_decision fps_gate_poll_early(struct fps_gate *g, uint64_t now_ns, uint64_t early_ns,
+					   uint64_t newest_seq, uint64_t generation, bool available,
+					   uint64_t *seq_out)
+{
+	if (!g->next_tick_ns || now_ns >= g->next_tick_ns)
+		return fps_gate_poll(g, now_ns, newest_seq, generation, available, seq_out);
+	if (g->next_tick_ns - now_ns > early_ns || !available || g->inflight >= g->max_inflight || !newest_seq)
+		return FPS_GATE_NOT_DUE;
+	/* A new generation restarts the seq space, so any frame of it is new. */
+	bool fresh = generation != g->generation ||
+		     (newest_seq > g->last_sent_seq && (!g->accounted_valid || newest_seq > g->accounted_seq));
+	if (!fresh)
+		return FPS_GATE_NOT_DUE;
+	/* Poll as of the tick itself: same bookkeeping, grid advanced by one period. */
+	enum fps_gate_decision d = fps_gate_poll(g, g->next_tick_ns, newest_seq, generation, available, seq_out);
+	if (d == FPS_GATE_SELECT)
+		g->c.early++;
+	return d;
+}
+
 void fps_gate_complete(struct fps_gate *g)
 {
 	if (g->inflight)

@@ -42,6 +42,7 @@ struct fps_gate_counters {
 	uint64_t dropped_inflight;
 	uint64_t dropped_unavailable;
 	uint64_t no_new_frame; /* ticks */
+	uint64_t early;        /* selections made before their tick (fps_gate_poll_early) */
 	uint64_t generations;  /* generation changes seen */
 };
 
@@ -79,6 +80,22 @@ uint64_t fps_gate_time_to_next(const struct fps_gate *g, uint64_t now_ns);
  * fps_gate_cancel() if it could not be sent after all). */
 enum fps_gate_decision fps_gate_poll(struct fps_gate *g, uint64_t now_ns, uint64_t newest_seq,
 				     uint64_t generation, bool available, uint64_t *seq_out);
+
+/* Early selection: like fps_gate_poll when the tick is due; before it, selects
+ * only if the tick is at most early_ns away, there is a frame newer than the
+ * last one sent and a request can go (available, below max_inflight). It then
+ * counts as the tick it anticipates: the grid does not move (the next tick is
+ * one period after the anticipated one), so the rate stays exactly fps and one
+ * interval between two selections is at most early_ns shorter or longer than a
+ * period. Anything else before the tick is FPS_GATE_NOT_DUE and changes
+ * nothing: an early look never consumes a tick (a source no faster than the
+ * subscription would otherwise lose the frame that arrives at the tick).
+ * The caller keeps early_ns below half a period. Why the core does this: it
+ * lets one wake-up serve an answer and the next tick (docs/core.md, "Tick
+ * slack"). */
+enum fps_gate_decision fps_gate_poll_early(struct fps_gate *g, uint64_t now_ns, uint64_t early_ns,
+					   uint64_t newest_seq, uint64_t generation, bool available,
+					   uint64_t *seq_out);
 
 /* A request of this gate finished (any status). */
 void fps_gate_complete(struct fps_gate *g);

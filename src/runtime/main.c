@@ -40,7 +40,9 @@ static void usage(FILE *f)
 		"  --max-inflight N      pipelined requests per connection (default %u)\n"
 		"  --max-connections N   (default 256)\n"
 		"  --busy-poll-us N      after answering, poll for the next request this long before\n"
-		"                        sleeping, while it keeps arriving (0 = never; default %u)\n"
+		"                        sleeping, while it keeps arriving: less latency for clients\n"
+		"                        that send back to back, more CPU (0 = never, the default;\n"
+		"                        %u suits such clients)\n"
 		"  --allow-uid UID|NAME  also accept clients with this uid (repeatable)\n"
 		"  --allow-gid GID|NAME  also accept clients with this gid (repeatable)\n"
 		"                        (always accepted: root, the runtime's own uid and gid)\n"
@@ -48,7 +50,7 @@ static void usage(FILE *f)
 		"  --force-stub          serve in stub mode without loading the model\n"
 		"  --no-sandbox          skip no_new_privs/Landlock/seccomp (debugging only; --user still applies)\n"
 		"exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid model.yaml\n",
-		RUTH_IPC_MAX_INFLIGHT, RUTH_RT_BUSY_POLL_US);
+		RUTH_IPC_MAX_INFLIGHT, RUTH_RT_BUSY_POLL_SUGGESTED_US);
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)

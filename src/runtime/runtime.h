@@ -29,10 +29,17 @@
 
 #define RUTH_RT_MAX_ALLOW 16
 #define RUTH_RT_READER_CACHE 16 /* cameras a worker keeps mapped */
-/* Default --busy-poll-us: longer than a client takes to wake up on its answer
- * and send the next request (~50-100 us measured on a 2-vCPU VM), short next
- * to one inference (~1-2 ms). server.c, "Busy polling". */
-#define RUTH_RT_BUSY_POLL_US 200
+/* Default --busy-poll-us: off. Busy polling trades CPU for latency: a catch
+ * saves a wake-up (~15-20 us of CPU, ~30-50 us of latency on a 2-vCPU VM) but
+ * spins for as long as the client takes to send again (30-150 us measured for
+ * both a back-to-back benchmark client and the core's chains), so it costs
+ * more CPU than it saves. The product's client, ruth-ai-core, gains nothing
+ * from 40 us at 5 fps and pays ~7% more CPU per inference at 16 cameras
+ * (docs/runtime.md, "Busy polling"); a latency-first client turns it on with
+ * --busy-poll-us 200 (longer than a client takes to send again, short next to
+ * one inference). server.c, "Busy polling". */
+#define RUTH_RT_BUSY_POLL_US 0
+#define RUTH_RT_BUSY_POLL_SUGGESTED_US 200
 
 struct ruth_rt_options {
 	const char *model_dir;

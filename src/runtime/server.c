@@ -570,8 +570,9 @@ static int conn_read_locked(struct serv *t, struct ruth_conn *c)
 
 /* ---------------------------------------------------------------- serving threads */
 
-/* Run a job, answer it on its connection, give the job back. */
-static void run_job(struct serv *t, struct ruth_job *job)
+/* Run a job, answer it on its connection, give the job back. queued: the job
+ * waited in the queue (not the request this thread has just read). */
+static void run_job(struct serv *t, struct ruth_job *job, int queued)
 {
 	struct server *s = t->s;
 	struct ruth_conn *c = job->conn;
@@ -581,9 +582,14 @@ static void run_job(struct serv *t, struct ruth_job *job)
 	 * connection is closed here rather than when a thread next reads it (the
 	 * server treats end of input as the end of the connection, as the reader
 	 * does). A connection that closes after this check just has its answer
-	 * dropped below, under the lock. */
+	 * dropped below, under the lock. Only queued jobs are checked: the request
+	 * a thread has just read is microseconds old, a hang-up since then is no
+	 * likelier than one during the run (which this check cannot see either),
+	 * and the poll() is a system call on every request (~1-2 us on a VM with
+	 * page-table isolation); at most one such job per thread runs for a
+	 * client that left. */
 	pthread_mutex_lock(&c->lock);
-	if (c->fd >= 0) {
+	if (queued && c->fd >= 0) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLRDHUP };
 		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			conn_close_locked(s, c);
@@ -684,14 +690,15 @@ static void serv_final_pass(struct serv *t)
 	}
 }
 
-/* Busy polling. A client that sends its next request as soon as it has the
- * answer (ruth-infer on a video, a core whose requests queue up) finds the
- * thread that answered it asleep in epoll_wait, and waking a sleeping CPU
- * costs tens of microseconds on a VM (the vCPU halts; the wake-up goes
- * through the host). So after an answer, with no queued work, the thread
- * polls the epoll set without sleeping for up to busy_poll_us first.
- * Adaptive, so it costs next to nothing where requests do not come back to
- * back (a core at 5 fps per camera): a catch restores the credit to
+/* Busy polling (--busy-poll-us; off by default, see RUTH_RT_BUSY_POLL_US: it
+ * buys latency with CPU). A client that sends its next request as soon as it
+ * has the answer (ruth-infer on a video, a benchmark) finds the thread that
+ * answered it asleep in epoll_wait, and waking a sleeping CPU costs tens of
+ * microseconds on a VM (the vCPU halts; the wake-up goes through the host).
+ * So after an answer, with no queued work, the thread polls the epoll set
+ * without sleeping for up to busy_poll_us first. Adaptive, so it costs next
+ * to nothing where requests do not come back to back: a catch restores the
+ * credit to
  * POLL_CREDIT_MAX, a miss spends one; at 0 the thread polls only once every
  * POLL_PROBE_EVERY answers, to notice when back-to-back traffic returns.
  * Worst case, a thread burns POLL_CREDIT_MAX polls and then one in
@@ -738,7 +745,7 @@ static void *serv_main(void *arg)
 		/* Jobs already accepted come before new input. */
 		struct ruth_job *job = t->w ? queue_pop(s) : NULL;
 		if (job) {
-			run_job(t, job);
+			run_job(t, job, 1);
 			answered = 1;
 			continue;
 		}
@@ -763,7 +770,7 @@ static void *serv_main(void *arg)
 		if (t->own) {
 			job = t->own;
 			t->own = NULL;
-			run_job(t, job);
+			run_job(t, job, 0);
 			answered = 1;
 		}
 	}

@@ -5,11 +5,17 @@
 # reopens both branches. At the end vasd's fd count, thread count and RSS are
 # back near their values after the first cycle, exactly one shm object exists,
 # every segment is playable, and SIGTERM leaves nothing behind. Ports 18644-18645.
+# The loop stops at 50 cycles or at the time bound, whichever comes first; at
+# least MIN_CYCLES (25) must have run for the resource checks to mean something.
+# How many more fit in the bound is a speed of this machine, not a property of
+# vasd (a slow 2-vCPU VM with the rest of the suite in parallel did 40), so it
+# is logged, not asserted.
 source "$(dirname "$0")/egress_lib.sh"
 PY=/usr/bin/python3
 CAM=eg-cyc-$$
 PORT=18644 RTP=18645
 CYCLES=${EGRESS_CYCLES:-50}
+MIN_CYCLES=$((CYCLES < 25 ? CYCLES : 25))
 trap 'rm -f /dev/shm/vas."$CAM"; cleanup' EXIT
 start_server() {
 	: >"$WORK/srv.out"
@@ -72,7 +78,7 @@ done
 sleep 0.5
 FD2=$(fds); RSS2=$(rss); TH2=$(threads)
 log "after $done_cycles cycles in $(($(date +%s) - T0)) s: $FD2 fds, $TH2 threads, RSS $RSS2 kB; reconnects $(jget reconnects)"
-check "at least 50 cycles within the bound ($done_cycles)" [ "$done_cycles" -ge "$CYCLES" ]
+check "at least $MIN_CYCLES cycles within the bound ($done_cycles of $CYCLES)" [ "$done_cycles" -ge "$MIN_CYCLES" ]
 check "fd count back to baseline ($FD1 -> $FD2)" [ "$FD2" -le $((FD1 + 2)) ]
 check "thread count back to baseline ($TH1 -> $TH2)" [ "$TH2" -le "$TH1" ]
 check "RSS back near baseline ($RSS1 -> $RSS2 kB, +16 MiB allowed under ASan)" [ "$RSS2" -le $((RSS1 + 16384)) ]

@@ -1,7 +1,7 @@
 /* runtime_cpu: ruth-model-runtime starts in CPU mode for blazeface-front on a
  * machine without a GPU (the CUDA append failure is the reason), and answers a
  * real inference on a real image published into a frame export. Also
- * --busy-poll-us: validated, on by default for back-to-back requests, off at 0
+ * --busy-poll-us: validated, polls after answers when set, off by default and at 0
  * (its counters come from the runtime's stop line). */
 #include <setjmp.h>
 #include <signal.h>
@@ -180,17 +180,22 @@ static void test_busy_poll(void **state)
 	assert_true(rt_file_contains(p.log, "invalid value '20000' for --busy-poll-us"));
 	rt_stop(&p);
 
-	/* Default: a thread polls after its answers (it starts with credit, so
-	 * the first answers always poll; whether a poll catches the next request
+	/* On: a thread polls after its answers (it starts with credit, so the
+	 * first answers always poll; whether a poll catches the next request
 	 * depends on this machine's timing and is only reported). */
 	unsigned long long reqs, polls, hits;
-	run_sequential(NULL, 20, &reqs, &polls, &hits);
-	fprintf(stderr, "busy-poll default: %llu requests, caught %llu of %llu polls\n", reqs, hits, polls);
+	const char *on[] = { "--busy-poll-us", "200", NULL };
+	run_sequential(on, 20, &reqs, &polls, &hits);
+	fprintf(stderr, "busy-poll 200 us: %llu requests, caught %llu of %llu polls\n", reqs, hits, polls);
 	assert_int_equal(reqs, 20);
 	assert_true(polls >= 1 && polls <= 20);
 	assert_true(hits <= polls);
 
-	/* 0: never polls. */
+	/* Default (off, CPU first) and an explicit 0: never polls. */
+	run_sequential(NULL, 20, &reqs, &polls, &hits);
+	assert_int_equal(reqs, 20);
+	assert_int_equal(polls, 0);
+	assert_int_equal(hits, 0);
 	const char *off[] = { "--busy-poll-us", "0", NULL };
 	run_sequential(off, 20, &reqs, &polls, &hits);
 	assert_int_equal(reqs, 20);

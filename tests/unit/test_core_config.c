@@ -41,6 +41,9 @@ static void test_good(void **state)
 	assert_int_equal(c->subs[1].max_inflight, 2);
 	assert_int_equal(c->subs[1].max_results, 10);
 	assert_string_equal(c->results, "");
+	assert_int_equal(c->tick_slack_ms, 50); /* default */
+	assert_int_equal(core_config_load_string("core.yaml", "cameras: [a]\ntick_slack_ms: 0\n", c, err, sizeof(err)), 0);
+	assert_int_equal(c->tick_slack_ms, 0);
 	free(c);
 }
 
@@ -67,6 +70,7 @@ static void test_errors(void **state)
 	expect_error("cameras: ['bad id']\n", "cameras[0]");
 	expect_error("socket_dir: /x\n", "cameras");
 	expect_error("cameras: [a]\nrequest_timeout_ms: abc\n", "request_timeout_ms");
+	expect_error("cameras: [a]\ntick_slack_ms: 5000\n", "tick_slack_ms");
 	expect_error("cameras: [a]\nreconnect: {initial_ms: 500, max_ms: 100}\n", "reconnect.max_ms");
 	expect_error("cameras: [a]\nsubscriptions:\n  - {camera: a, model: m, fps: 5}\n  - {camera: a, model: m, fps: 2}\n",
 		     "duplicate subscription");

@@ -290,12 +290,101 @@ static void test_late_poll_keeps_phase(void **state)
 	assert_int_equal(b.c.ticks, 10 + 1 + 9);
 }
 
+/* Tick slack (fps_gate_poll_early): a look up to 50 ms before the tick selects
+ * then, and the grid does not move: still exactly 5 a second, no duplicate, each
+ * selection exactly 50 ms before its grid point, the next tick on the grid. */
+static void test_early_keeps_rate_and_grid(void **state)
+{
+	(void)state;
+	struct fps_gate g;
+	fps_gate_init(&g, 5, 1);
+	fps_gate_set_phase(&g, 137 * MS); /* grid 137 + 200 k ms */
+	uint64_t seq = 0, newest = 0, last = 0, per_sec[10] = { 0 };
+	for (uint64_t t = 0; t < 10 * SEC; t += MS) {
+		newest += t % (33 * MS) == 0;
+		enum fps_gate_decision d = fps_gate_poll_early(&g, t, 50 * MS, newest, 1, true, &seq);
+		if (d != FPS_GATE_SELECT)
+			continue;
+		assert_int_equal(t % (200 * MS), 87 * MS);
+		assert_true(seq > last);
+		last = seq;
+		per_sec[t / SEC]++;
+		/* the next tick is the next grid point, a period after the anticipated one */
+		assert_int_equal(fps_gate_time_to_next(&g, t), 250 * MS);
+		fps_gate_complete(&g);
+	}
+	for (int k = 0; k < 10; k++)
+		assert_int_equal(per_sec[k], 5);
+	assert_int_equal(g.c.selected, 50);
+	assert_int_equal(g.c.early, 50);
+	assert_int_equal(g.c.ticks, 50);
+	assert_int_equal(g.c.no_new_frame, 0);
+}
+
+/* An early look that cannot send changes nothing: no new frame, every request
+ * slot taken, the model unavailable, or the tick further away than early_ns. The
+ * tick stays due at its time and a frame that arrives before it is still taken
+ * (a 5 fps source at 5 fps loses no selection to early looks). */
+static void test_early_never_consumes_a_tick(void **state)
+{
+	(void)state;
+	struct fps_gate g;
+	uint64_t seq = 0;
+	fps_gate_init(&g, 5, 1);
+	fps_gate_set_phase(&g, 200 * MS);
+	assert_int_equal(fps_gate_poll(&g, 200 * MS, 7, 1, true, &seq), FPS_GATE_SELECT);
+	assert_int_equal(seq, 7);
+	fps_gate_complete(&g);
+	struct fps_gate_counters before = g.c;
+	/* next tick at 400 ms; frame 7 was sent, no newer one yet */
+	assert_int_equal(fps_gate_poll_early(&g, 360 * MS, 50 * MS, 7, 1, true, &seq), FPS_GATE_NOT_DUE);
+	/* frame 8 is there, but the tick is 60 ms away: beyond early_ns */
+	assert_int_equal(fps_gate_poll_early(&g, 340 * MS, 50 * MS, 8, 1, true, &seq), FPS_GATE_NOT_DUE);
+	/* within early_ns, frame 8 there, but the model cannot take it */
+	assert_int_equal(fps_gate_poll_early(&g, 370 * MS, 50 * MS, 8, 1, false, &seq), FPS_GATE_NOT_DUE);
+	assert_memory_equal(&before, &g.c, sizeof(before));
+	assert_int_equal(fps_gate_time_to_next(&g, 370 * MS), 30 * MS);
+	/* every request slot taken (max_inflight 1) */
+	assert_int_equal(fps_gate_poll(&g, 400 * MS, 8, 1, true, &seq), FPS_GATE_SELECT);
+	assert_int_equal(fps_gate_poll_early(&g, 560 * MS, 50 * MS, 9, 1, true, &seq), FPS_GATE_NOT_DUE);
+	assert_int_equal(g.c.dropped_inflight, 0);
+	assert_int_equal(g.c.ticks, 2);
+	fps_gate_complete(&g);
+	/* now it can: selected early, counted as the 600 ms tick */
+	assert_int_equal(fps_gate_poll_early(&g, 565 * MS, 50 * MS, 9, 1, true, &seq), FPS_GATE_SELECT);
+	assert_int_equal(seq, 9);
+	assert_int_equal(g.c.ticks, 3);
+	assert_int_equal(g.c.early, 1);
+	assert_int_equal(fps_gate_time_to_next(&g, 565 * MS), 235 * MS);
+	fps_gate_complete(&g);
+	/* A source exactly at the subscription's rate: frames at 150 + 200 k ms, ticks
+	 * at 200 k ms; looks every ms from 50 ms before each tick. Every period
+	 * selects its frame (the looks before the frame arrive change nothing). */
+	fps_gate_init(&g, 5, 1);
+	fps_gate_set_phase(&g, 1 * SEC);
+	uint64_t newest = 0, n = 0;
+	for (uint64_t t = 1 * SEC - 50 * MS; t < 11 * SEC - 50 * MS; t += MS) {
+		if (t % (200 * MS) == 150 * MS)
+			newest++;
+		if (fps_gate_poll_early(&g, t, 50 * MS, newest, 1, true, &seq) == FPS_GATE_SELECT) {
+			assert_int_equal(seq, newest);
+			n++;
+			fps_gate_complete(&g);
+		}
+	}
+	assert_int_equal(n, 50);
+	assert_int_equal(g.c.no_new_frame, 0);
+	assert_int_equal(g.c.early, 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_30fps_source_5fps_sub), cmocka_unit_test(test_slow_source),
 		cmocka_unit_test(test_jitter),                cmocka_unit_test(test_pause),
 		cmocka_unit_test(test_late_poll_keeps_phase),
+		cmocka_unit_test(test_early_keeps_rate_and_grid),
+		cmocka_unit_test(test_early_never_consumes_a_tick),
 		cmocka_unit_test(test_slow_model),            cmocka_unit_test(test_never_completes),
 		cmocka_unit_test(test_fps_change),            cmocka_unit_test(test_unavailable_and_generation),
 	};
