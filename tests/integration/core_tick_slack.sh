@@ -34,14 +34,30 @@ YAML
 	sleep 2
 }
 
-# check RESULTS T0 T1: every camera 5 +- 1 per second, mostly OK
+# frames exported per camera so far, from vasd's status file: "id n id n ..."
+exported() {
+	python3 -c "
+import json, sys
+print(' '.join('%s %d' % (c['id'], c['frames_exported']) for c in json.load(open(sys.argv[1]))['cameras']))" "$WORK/vasd.status.json"
+}
+
+# check RESULTS T0 T1 EXPORTED0 EXPORTED1: every camera 5 +- 1 per second, mostly
+# OK. Where the camera itself delivered fewer than 6 frames a second in the
+# window (four decodes under a sanitizer build, on 2 cores), at least 80% of its
+# frame rate instead of 4: the subject here is the gate, not the decoder.
 check_rates() {
 	for c in "${C[@]}"; do
 		st=$(results_stats "$1" blazeface-front "$c" "$2" "$3")
 		log "$c: $st"
 		python3 -c "
-import json, sys; d = json.loads(sys.argv[1]); s = d['statuses']
-sys.exit(0 if 4.0 <= d['rate'] <= 6.0 and d['ok'] >= 0.8 * d['n'] and set(s) <= {'OK', 'FRAME_STALE', 'BUSY'} else 1)" "$st" ||
+import json, sys
+d = json.loads(sys.argv[1]); s = d['statuses']
+e0 = dict(zip(*[iter(sys.argv[2].split())] * 2)); e1 = dict(zip(*[iter(sys.argv[3].split())] * 2))
+src = (int(e1[sys.argv[4]]) - int(e0[sys.argv[4]])) / float(sys.argv[5])
+lo = 4.0 if src >= 6 else 0.8 * src
+print('source %.1f fps, results %.2f/s, lower bound %.2f' % (src, d['rate'], lo), file=sys.stderr)
+sys.exit(0 if lo <= d['rate'] <= 6.0 and d['ok'] >= 0.8 * d['n'] and set(s) <= {'OK', 'FRAME_STALE', 'BUSY'} else 1)" \
+			"$st" "$4" "$5" "$c" "$(python3 -c "print(($3 - $2) / 1e9)")" ||
 			fail "camera $c: $st (want 5 +- 1 per second, mostly OK)"
 	done
 }
@@ -58,16 +74,16 @@ print(sum(s['ticks_early'] for s in subs), sum(s['ticks'] for s in subs))"
 }
 
 run_core "" "$WORK/slack.jsonl"
-t0=$(now_ns); sleep 8; t1=$(now_ns)
-check_rates "$WORK/slack.jsonl" "$t0" "$t1"
+e0=$(exported); t0=$(now_ns); sleep 8; t1=$(now_ns); e1=$(exported)
+check_rates "$WORK/slack.jsonl" "$t0" "$t1" "$e0" "$e1"
 read -r early ticks <<<"$(early_ticks)" || fail "ruthctl list --json: bad subscription counters"
 log "default slack: $early of $ticks ticks served early"
 [ "$early" -gt 0 ] || fail "no tick served early with the default tick_slack_ms"
 stop core
 
 run_core "tick_slack_ms: 0" "$WORK/noslack.jsonl"
-t0=$(now_ns); sleep 6; t1=$(now_ns)
-check_rates "$WORK/noslack.jsonl" "$t0" "$t1"
+e0=$(exported); t0=$(now_ns); sleep 6; t1=$(now_ns); e1=$(exported)
+check_rates "$WORK/noslack.jsonl" "$t0" "$t1" "$e0" "$e1"
 read -r early ticks <<<"$(early_ticks)" || fail "ruthctl list --json: bad subscription counters"
 log "tick_slack_ms 0: $early of $ticks ticks served early"
 [ "$early" -eq 0 ] && [ "$ticks" -gt 0 ] || fail "tick_slack_ms 0 served $early of $ticks ticks early"
