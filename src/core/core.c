@@ -388,7 +388,7 @@ static bool sub_poll(struct core *c, int si, uint64_t now, uint64_t early_ns)
 		return false;
 	if (fps_gate_time_to_next(&s->gate, now) > early_ns)
 		return false;
-	/* The agent is evaluated every 20 ms; the newest seq is read fresh at the tick. */
+	/* The agent is evaluated every 200-400 ms; the newest seq is read fresh at the tick. */
 	uint64_t newest = vas_export_reader_newest(cam->rd);
 	if (newest > cam->agent.newest_seq && cam->agent.state != AGENT_WAITING) {
 		cam->agent.frames_seen += newest - cam->agent.newest_seq;
@@ -450,9 +450,8 @@ static bool sub_poll(struct core *c, int si, uint64_t now, uint64_t early_ns)
  * tick is within the subscription's slack and a new frame is there. On the
  * wake-up that reads an answer this sends the next request at once, so one
  * wake-up serves both, where each inference otherwise costs the core two (the
- * tick's timer and the answer; ~15 us of CPU each on a 2-vCPU VM); and the
- * runtime gets the model's requests one after another while its caches are
- * warm. Only an idle connection is fed early: nothing queues in the runtime
+ * tick's timer and the answer; ~15 us of CPU each on a 2-vCPU VM). Only an
+ * idle connection is fed early: nothing queues in the runtime
  * behind an early request, so no other subscription's latency grows and the
  * runtime never answers BUSY to it. The rate stays exact (the gate's grid does
  * not move); a selection is at most the slack earlier than its tick. */
