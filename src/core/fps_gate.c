@@ -59,6 +59,18 @@ static void account_drop(struct fps_gate *g, uint64_t newest, uint64_t *counter)
 		g->accounted_seq = newest;
 }
 
+/* Whether the export's newest frame is one this subscription may still be sent:
+ * newer than the last one sent and than every frame already accounted. A new
+ * generation restarts the seq space, so any frame of it is new. */
+static bool frame_is_new(const struct fps_gate *g, uint64_t newest_seq, uint64_t generation)
+{
+	if (!newest_seq)
+		return false;
+	if (generation != g->generation)
+		return true;
+	return newest_seq > g->last_sent_seq && (!g->accounted_valid || newest_seq > g->accounted_seq);
+}
+
 enum fps_gate_decision fps_gate_poll(struct fps_gate *g, uint64_t now_ns, uint64_t newest_seq,
 				     uint64_t generation, bool available, uint64_t *seq_out)
 {
@@ -92,8 +104,7 @@ enum fps_gate_decision fps_gate_poll(struct fps_gate *g, uint64_t now_ns, uint64
 		g->accounted_seq = 0;
 		g->accounted_valid = false;
 	}
-	if (!newest_seq || newest_seq <= g->last_sent_seq ||
-	    (g->accounted_valid && newest_seq <= g->accounted_seq)) {
+	if (!frame_is_new(g, newest_seq, generation)) {
 		g->c.no_new_frame++;
 		return FPS_GATE_NO_NEW_FRAME;
 	}
@@ -122,12 +133,8 @@ enum fps_gate_decision fps_gate_poll_early(struct fps_gate *g, uint64_t now_ns, 
 {
 	if (!g->next_tick_ns || now_ns >= g->next_tick_ns)
 		return fps_gate_poll(g, now_ns, newest_seq, generation, available, seq_out);
-	if (g->next_tick_ns - now_ns > early_ns || !available || g->inflight >= g->max_inflight || !newest_seq)
-		return FPS_GATE_NOT_DUE;
-	/* A new generation restarts the seq space, so any frame of it is new. */
-	bool fresh = generation != g->generation ||
-		     (newest_seq > g->last_sent_seq && (!g->accounted_valid || newest_seq > g->accounted_seq));
-	if (!fresh)
+	if (g->next_tick_ns - now_ns > early_ns || !available || g->inflight >= g->max_inflight ||
+	    !frame_is_new(g, newest_seq, generation))
 		return FPS_GATE_NOT_DUE;
 	/* Poll as of the tick itself: same bookkeeping, grid advanced by one period. */
 	enum fps_gate_decision d = fps_gate_poll(g, g->next_tick_ns, newest_seq, generation, available, seq_out);

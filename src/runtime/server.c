@@ -698,8 +698,7 @@ static void serv_final_pass(struct serv *t)
  * So after an answer, with no queued work, the thread polls the epoll set
  * without sleeping for up to busy_poll_us first. Adaptive, so it costs next
  * to nothing where requests do not come back to back: a catch restores the
- * credit to
- * POLL_CREDIT_MAX, a miss spends one; at 0 the thread polls only once every
+ * credit to POLL_CREDIT_MAX, a miss spends one; at 0 the thread polls only once every
  * POLL_PROBE_EVERY answers, to notice when back-to-back traffic returns.
  * Worst case, a thread burns POLL_CREDIT_MAX polls and then one in
  * POLL_PROBE_EVERY: about 200/64 ~ 3 us per answer at the default.
