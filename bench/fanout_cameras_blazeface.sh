@@ -27,7 +27,9 @@
 #      (src/core/fps_gate.h), so the request pattern after SIGCONT is the one
 #      before it; the ratio of the overall figures goes to stderr too.
 # FANOUT_RT_ARGS adds runtime flags (e.g. "--busy-poll-us 200"); FANOUT_TICK_SLACK_MS
-# sets the core's tick_slack_ms (default: the core's, 50; 0 = every tick at its time).
+# sets the core's tick_slack_ms (default: the core's, 50; 0 = every tick at its time);
+# FANOUT_SCHED sets the scheduling class of both, runtime --sched and the core's
+# sched (default: theirs, batch; "normal" for the SCHED_OTHER comparison).
 # CPU time is the sum of se.sum_exec_runtime over the process's threads
 # (/proc/PID/task/*/schedstat, nanoseconds): the same quantity as utime+stime,
 # without their 10 ms tick quantisation (at N=4 the core uses a few ticks per
@@ -142,13 +144,15 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 	paced_runs=$((BASE_S * 1000000 / interval))
 
 	# shellcheck disable=SC2086 # FANOUT_RT_ARGS: extra runtime flags, word-split on purpose
-	start rt "${RT_PIN[@]}" "$BIN/ruth-model-runtime" --model-dir "$MODELS/$MODEL" --socket-dir "$WORK" --workers 2 ${FANOUT_RT_ARGS:-}
+	start rt "${RT_PIN[@]}" "$BIN/ruth-model-runtime" --model-dir "$MODELS/$MODEL" --socket-dir "$WORK" --workers 2 \
+		${FANOUT_SCHED:+--sched "$FANOUT_SCHED"} ${FANOUT_RT_ARGS:-}
 	wait_for "$WORK/rt.log" "READY model=$MODEL" 60 || { echo "fanout: runtime not ready" >&2; fail=1; }
 	{
 		echo "models_root: $MODELS"
 		echo "socket_dir: $WORK"
 		echo "results: $WORK/results.jsonl"
 		[ -z "${FANOUT_TICK_SLACK_MS:-}" ] || echo "tick_slack_ms: $FANOUT_TICK_SLACK_MS"
+		[ -z "${FANOUT_SCHED:-}" ] || echo "sched: $FANOUT_SCHED"
 		echo "cameras: [$(IFS=,; echo "${CAMS[*]}")]"
 		echo "subscriptions:"
 		for c in "${CAMS[@]}"; do echo "  - {camera: $c, model: $MODEL, fps: 5}"; done
@@ -181,7 +185,9 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 	mode=$(grep -oE "READY model=$MODEL mode=[a-z]+" "$WORK/rt.log" | head -1 | sed 's/.*mode=//')
 	# The core writes every results line before it exits (and at most 100 ms late).
 	for n in core rt; do stop "$n"; done
-	echo "fanout $N cameras: runtime $(grep -oE 'busy-poll caught [0-9]+ of [0-9]+' "$WORK/rt.log" | tail -1)" >&2
+	echo "fanout $N cameras: runtime $(grep -oE 'busy-poll caught [0-9]+ of [0-9]+' "$WORK/rt.log" | tail -1);" \
+		"scheduling class: runtime $(grep -oE 'sched=[a-z]+' "$WORK/rt.log" | head -1)," \
+		"core $(grep -oE 'sched=[a-z]+' "$WORK/core.log" | head -1)" >&2
 	python3 - "$WORK/results.jsonl" "$WORK/windows.txt" "$N" "$hot_n" "$off_fps" "$mode" "$interval" <<'PY' || fail=1
 import json, statistics, sys
 f, wf, n, hot, off_fps, mode, interval = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6], sys.argv[7]

@@ -26,6 +26,7 @@ static void defaults(struct core_config *cfg)
 	cfg->tick_slack_ms = 50;
 	cfg->reconnect_initial_ms = 200;
 	cfg->reconnect_max_ms = 5000;
+	cfg->sched = KSCHED_BATCH;
 }
 
 static int parse_camera(const struct kyaml_doc *d, kyaml_node n, size_t i, struct core_config *cfg,
@@ -105,7 +106,7 @@ static int parse(const struct kyaml_doc *d, struct core_config *cfg, struct kyam
 {
 	static const char *const keys[] = { "models_root", "socket_dir", "results", "control_socket",
 					    "request_timeout_ms", "stall_ms", "tick_slack_ms", "reconnect",
-					    "cameras", "subscriptions", NULL };
+					    "sched", "cameras", "subscriptions", NULL };
 	kyaml_node root = kyaml_root(d);
 	if (!root)
 		return kyaml_fail(d, root, "(root)", err, "empty configuration");
@@ -123,6 +124,10 @@ static int parse(const struct kyaml_doc *d, struct core_config *cfg, struct kyam
 	    kyaml_get_u32(d, root, "stall_ms", "", false, 50, 600000, &cfg->stall_ms, err) < 0 ||
 	    kyaml_get_u32(d, root, "tick_slack_ms", "", false, 0, 1000, &cfg->tick_slack_ms, err) < 0)
 		return -EINVAL;
+	int sched = cfg->sched;
+	if (kyaml_get_enum(d, root, "sched", "", false, ksched_names, &sched, err) < 0)
+		return -EINVAL;
+	cfg->sched = (enum ksched_class)sched;
 	kyaml_node rc = kyaml_map_get(d, root, "reconnect");
 	if (rc) {
 		static const char *const rkeys[] = { "initial_ms", "max_ms", NULL };

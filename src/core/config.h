@@ -9,6 +9,7 @@
  *   tick_slack_ms: 50                  # a tick may fire this early (at most a quarter
  *                                      # period) when its model has nothing in flight
  *   reconnect: {initial_ms: 200, max_ms: 5000}   # model runtime reconnect backoff
+ *   sched: batch                       # scheduling class: batch (default) or normal
  *   cameras:                           # ids as in vasd's config
  *     - lobby                          # or {id: lobby}
  *   subscriptions:
@@ -23,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sched_class.h"
 
 #define CORE_ID_MAX 64
 #define CORE_PATH_MAX 512
@@ -51,6 +54,7 @@ struct core_config {
 	uint32_t tick_slack_ms; /* 0 = every tick at its time (docs/core.md, "Tick slack") */
 	uint32_t reconnect_initial_ms;
 	uint32_t reconnect_max_ms;
+	enum ksched_class sched; /* default batch (sched_class.h, docs/core.md) */
 	char cameras[CORE_MAX_CAMERAS][CORE_ID_MAX];
 	size_t n_cameras;
 	struct core_sub_config subs[CORE_MAX_SUBS];

@@ -528,8 +528,9 @@ int core_run(struct core *c, volatile int *stop)
 {
 	struct pollfd pfd[CORE_MAX_MODELS + CORE_MAX_CTL_CLIENTS + 1];
 	int owner[CORE_MAX_MODELS + CORE_MAX_CTL_CLIENTS + 1];
-	KLOG_INFO(&c->log, "READY cameras=%zu models=%zu subscriptions=%zu control=%s", c->n_cams, c->n_models,
-		  c->cfg.n_subs, c->cfg.control_socket[0] ? c->cfg.control_socket : "(none)");
+	KLOG_INFO(&c->log, "READY cameras=%zu models=%zu subscriptions=%zu control=%s sched=%s", c->n_cams,
+		  c->n_models, c->cfg.n_subs, c->cfg.control_socket[0] ? c->cfg.control_socket : "(none)",
+		  ksched_current_name());
 	/* One-shot: the core keeps no sandbox, so it opens the socket when it needs it. */
 	int nfd = ksd_notify_open();
 	ksd_notify_send(nfd, "READY=1\n");

@@ -63,6 +63,11 @@ int main(int argc, char **argv)
 		snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", ctl);
 	if (check)
 		cfg.control_socket[0] = 0;
+	/* The core is one thread; the class is an optimisation (sched_class.h). */
+	int sr = ksched_apply(cfg.sched);
+	if (sr < 0)
+		KLOG_WARN(&log, "cannot set scheduling class %s: %s; running as %s", ksched_names[cfg.sched],
+			  strerror(-sr), ksched_current_name());
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);

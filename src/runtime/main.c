@@ -1,7 +1,8 @@
 /* ruth-model-runtime: one long-lived process per model type.
  *
  * Start sequence (docs/runtime.md):
- *   arguments -> model.yaml (malformed: exit 2 naming the file and field) ->
+ *   arguments -> scheduling class (--sched, before any thread) ->
+ *   model.yaml (malformed: exit 2 naming the file and field) ->
  *   weights check (missing, corrupt, sha mismatch: stub mode with the reason)
  *   -> postprocessor -> backend (GPU if the policy wants it and CUDA appends,
  *   else CPU if the policy allows, else stub) -> workers with preallocated
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 		"                        sleeping, while it keeps arriving: less latency for clients\n"
 		"                        that send back to back, more CPU (0 = never, the default;\n"
 		"                        %u suits such clients)\n"
+		"  --sched batch|normal  scheduling class of every thread (default batch: a thread\n"
+		"                        that wakes does not preempt the one running; docs/runtime.md)\n"
 		"  --allow-uid UID|NAME  also accept clients with this uid (repeatable)\n"
 		"  --allow-gid GID|NAME  also accept clients with this gid (repeatable)\n"
 		"                        (always accepted: root, the runtime's own uid and gid)\n"
@@ -87,7 +90,7 @@ static int parse_id(const char *s, int is_gid, unsigned *out)
 
 enum {
 	OPT_MODEL_DIR = 256, OPT_SOCKET_DIR, OPT_USER, OPT_WORKERS, OPT_QUEUE, OPT_INFLIGHT, OPT_CONNS, OPT_BUSY_POLL,
-	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_FORCE_CPU, OPT_FORCE_STUB, OPT_NO_SANDBOX, OPT_SELFTEST,
+	OPT_SCHED, OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_FORCE_CPU, OPT_FORCE_STUB, OPT_NO_SANDBOX, OPT_SELFTEST,
 	OPT_SELFTEST_SHM, OPT_SELFTEST_FILE, OPT_HELP,
 };
 
@@ -102,6 +105,7 @@ static int parse_args(int argc, char **argv, struct ruth_rt_options *o)
 		{ "max-inflight", required_argument, NULL, OPT_INFLIGHT },
 		{ "max-connections", required_argument, NULL, OPT_CONNS },
 		{ "busy-poll-us", required_argument, NULL, OPT_BUSY_POLL },
+		{ "sched", required_argument, NULL, OPT_SCHED },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "allow-gid", required_argument, NULL, OPT_ALLOW_GID },
 		{ "force-cpu", no_argument, NULL, OPT_FORCE_CPU },
@@ -140,6 +144,13 @@ static int parse_args(int argc, char **argv, struct ruth_rt_options *o)
 		case OPT_BUSY_POLL:
 			if (parse_u32(optarg, 10000, &o->busy_poll_us) < 0)
 				goto bad;
+			break;
+		case OPT_SCHED:
+			if (ksched_parse(optarg, &o->sched) < 0) {
+				fprintf(stderr, "ruth-model-runtime: invalid value '%s' for --sched (expected batch or normal)\n",
+					optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_ALLOW_UID:
 			if (o->n_allow_uids >= RUTH_RT_MAX_ALLOW || parse_id(optarg, 0, &id) < 0)
@@ -301,12 +312,14 @@ int main(int argc, char **argv)
 	rt->start_ns = kclock_mono_ns();
 	klog_ctx_init(&rt->log, "ruth-model-runtime", "%s", "");
 	rt->opt.busy_poll_us = RUTH_RT_BUSY_POLL_US;
+	rt->opt.sched = KSCHED_BATCH;
 	if (parse_args(argc, argv, &rt->opt) < 0)
 		return 2;
 
 	/* Before any thread exists (ORT makes its pools at session creation), so
-	 * every thread inherits the mask and only the main thread's signalfd sees
-	 * SIGTERM/SIGINT. */
+	 * every thread inherits the class and the mask, and only the main thread's
+	 * signalfd sees SIGTERM/SIGINT. */
+	int sched_err = ksched_apply(rt->opt.sched);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -323,6 +336,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	klog_ctx_init(&rt->log, "ruth-model-runtime", "model=%s", rt->cfg.model_id);
+	if (sched_err < 0)
+		KLOG_WARN(&rt->log, "cannot set scheduling class %s: %s; running as %s", ksched_names[rt->opt.sched],
+			  strerror(-sched_err), ksched_current_name());
 	rt->notify_fd = ksd_notify_open();
 	ksd_notify_send(rt->notify_fd, "STATUS=loading model\n");
 
@@ -358,9 +374,10 @@ int main(int argc, char **argv)
 	if (ruth__server_listen(rt, &lfd) < 0)
 		goto out;
 
-	KLOG_INFO(&rt->log, "READY model=%s mode=%s socket=%s workers=%u queue=%u backend=%s%s%s", rt->cfg.model_id,
-		  ruth_ipc_mode_name(rt->mode), rt->socket_path, rt->mode == RUTH_MODE_STUB ? 0 : rt->n_workers,
-		  rt->queue_depth, rt->bops->name, rt->reason[0] ? " reason=" : "", rt->reason);
+	KLOG_INFO(&rt->log, "READY model=%s mode=%s socket=%s workers=%u queue=%u sched=%s backend=%s%s%s",
+		  rt->cfg.model_id, ruth_ipc_mode_name(rt->mode), rt->socket_path,
+		  rt->mode == RUTH_MODE_STUB ? 0 : rt->n_workers, rt->queue_depth, ksched_current_name(), rt->bops->name,
+		  rt->reason[0] ? " reason=" : "", rt->reason);
 	char st[RUTH_IPC_MESSAGE_MAX + 96];
 	snprintf(st, sizeof(st), "READY=1\nSTATUS=serving mode=%s%s%s\n", ruth_ipc_mode_name(rt->mode),
 		 rt->reason[0] ? ": " : "", rt->reason);

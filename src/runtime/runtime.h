@@ -21,6 +21,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "sched_class.h"
 #include "processing/postprocess.h"
 #include "processing/preprocess.h"
 #include "ruth/ipc.h"
@@ -50,6 +51,7 @@ struct ruth_rt_options {
 	uint32_t max_inflight; /* per connection */
 	uint32_t max_conns;
 	uint32_t busy_poll_us; /* after an answer, poll this long before sleeping (0: never) */
+	enum ksched_class sched; /* every thread's scheduling class (sched_class.h); default batch */
 	int force_cpu, force_stub;
 	int no_sandbox;        /* for debugging only; logged loudly */
 	uid_t allow_uids[RUTH_RT_MAX_ALLOW];

@@ -20,6 +20,16 @@ subscriptions:
 YAML
 start core "$BIN/ruth-ai-core" --config "$WORK/core.yaml"
 wait_for "$WORK/core.log" 'READY cameras=' 10 || fail "core not ready"
+# Scheduling class (docs/runtime.md, "Scheduling class"): the core and every
+# runtime thread run as SCHED_BATCH by default; vasd keeps the class it was
+# started with (this shell's).
+pc=$(thread_policies "${PID[core]}"); pr=$(thread_policies "${PID[rt-blazeface-front]}")
+pv=$(thread_policies "${PID[vasd]}"); psh=$(thread_policies $$)
+log "scheduling: core '$pc', runtime '$pr', vasd '$pv' (test shell '$psh')"
+[ "$pc" = SCHED_BATCH ] || fail "core runs as '$pc', not SCHED_BATCH"
+[ "$pr" = SCHED_BATCH ] || fail "runtime threads run as '$pr', not SCHED_BATCH"
+[ "$pv" = "$psh" ] || fail "vasd's threads run as '$pv', not as started ('$psh')"
+grep -q 'READY cameras=.* sched=batch' "$WORK/core.log" || fail "core's READY line does not say sched=batch"
 wait_for "$WORK/results.jsonl" '"status":"OK"' 20 || fail "no OK result within 20 s"
 sleep 2
 t0=$(now_ns); sleep 8; t1=$(now_ns)

@@ -54,6 +54,12 @@ stop() {
 	unset "PID[$name]"
 }
 alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
+# thread_policies PID: the scheduling policies of every thread of PID, sorted,
+# unique, space-separated ("SCHED_BATCH", "SCHED_OTHER SCHED_BATCH", ...).
+thread_policies() {
+	local t
+	for t in /proc/"$1"/task/*; do chrt -p "${t##*/}" 2>/dev/null | sed -n 's/.*policy: //p'; done | sort -u | xargs
+}
 
 # wait_for FILE PATTERN TIMEOUT_S
 wait_for() {

@@ -3,6 +3,7 @@
  * real inference on a real image published into a frame export. Also
  * --busy-poll-us: validated, polls after answers when set, off by default and at 0
  * (its counters come from the runtime's stop line). */
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,6 +44,9 @@ static void test_cpu_mode_and_face(void **state)
 	if (r != 0)
 		rt_dump_log(&p);
 	assert_int_equal(r, 0);
+
+	/* Every thread, ONNX Runtime's included, runs as SCHED_BATCH (the default). */
+	assert_int_equal(rt_threads_policy(p.pid), SCHED_BATCH);
 
 	/* Socket mode 0660. */
 	struct stat st;

@@ -1,10 +1,12 @@
 /* runtime_harness.c: see runtime_harness.h. */
 #include "runtime_harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,4 +505,29 @@ void rt_infer_req(struct ruth_ipc_infer_request *req, const char *camera, uint64
 	snprintf(req->camera_id, sizeof(req->camera_id), "%s", camera);
 	req->generation = gen;
 	req->frame_seq = seq;
+}
+
+int rt_threads_policy(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int policy = -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		int p = sched_getscheduler((pid_t)atoi(e->d_name)); /* a thread id names that thread */
+		if (p < 0)
+			continue; /* exited since readdir */
+		if (policy >= 0 && p != policy) {
+			policy = -2;
+			break;
+		}
+		policy = p;
+	}
+	closedir(d);
+	return policy;
 }

@@ -40,6 +40,9 @@ int rt_stop(struct rt_proc *p);
 /* Wait for the process to exit on its own; returns the exit code or -1. */
 int rt_wait_exit(struct rt_proc *p, int timeout_ms);
 int rt_alive(struct rt_proc *p);
+/* The scheduling policy (SCHED_OTHER, SCHED_BATCH, ...) every thread of pid
+ * has; -2 when its threads differ, -1 when they cannot be read. */
+int rt_threads_policy(pid_t pid);
 /* 1 when the file (log or out) contains needle. */
 int rt_file_contains(const char *path, const char *needle);
 void rt_dump_log(const struct rt_proc *p);

@@ -1,11 +1,14 @@
 /* runtime_stub: every way the model can fail to load still gives a runtime
  * that listens and answers, in stub mode, with the reason; a malformed
- * model.yaml is the one hard error (exit 2 naming the field). */
+ * model.yaml is the one hard error (exit 2 naming the field). Also the
+ * scheduling class every thread gets (--sched), checked on a stub runtime. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -182,6 +185,34 @@ static void test_usage_error(void **state)
 	assert_int_equal(rt_wait_exit(&p, 1000), 2);
 }
 
+/* --sched (docs/runtime.md, "Scheduling class"): batch by default for every
+ * thread, including the ones made after the class is set; normal on request;
+ * anything else is a usage error naming the values. */
+static void test_sched_class(void **state)
+{
+	(void)state;
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/blazeface-front", rt_models_root());
+	struct rt_proc p;
+	const char *def[] = { "--force-stub", NULL };
+	assert_int_equal(rt_start(&p, "sched-default", dir, def), 0);
+	assert_int_equal(rt_threads_policy(p.pid), SCHED_BATCH);
+	assert_true(rt_file_contains(p.log, " sched=batch "));
+	assert_int_equal(rt_stop(&p), 0);
+
+	const char *normal[] = { "--force-stub", "--sched", "normal", NULL };
+	assert_int_equal(rt_start(&p, "sched-normal", dir, normal), 0);
+	assert_int_equal(rt_threads_policy(p.pid), SCHED_OTHER);
+	assert_true(rt_file_contains(p.log, " sched=normal "));
+	assert_int_equal(rt_stop(&p), 0);
+
+	const char *bad[] = { "--sched", "fifo", NULL };
+	assert_int_equal(rt_start(&p, "sched-bad", dir, bad), 1);
+	assert_true(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 2);
+	assert_true(rt_file_contains(p.log, "invalid value 'fifo' for --sched (expected batch or normal)"));
+	rt_stop(&p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -195,7 +226,7 @@ int main(void)
 		cmocka_unit_test(test_force_stub),      cmocka_unit_test(test_missing_weights),
 		cmocka_unit_test(test_corrupt_weights), cmocka_unit_test(test_sha_mismatch),
 		cmocka_unit_test(test_malformed_yaml),  cmocka_unit_test(test_usage_error),
-		cmocka_unit_test(test_input_mismatch),
+		cmocka_unit_test(test_input_mismatch), cmocka_unit_test(test_sched_class),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
