@@ -28,6 +28,7 @@
 #      before it; the ratio of the overall figures goes to stderr too.
 # FANOUT_RT_ARGS adds runtime flags (e.g. "--busy-poll-us 200"); FANOUT_TICK_SLACK_MS
 # sets the core's tick_slack_ms (default: the core's, 50; 0 = every tick at its time);
+# FANOUT_TICK_GROUP its tick_group (default: the core's, 4; 1 = no groups);
 # FANOUT_SCHED sets the scheduling class of both, runtime --sched and the core's
 # sched (default: theirs, batch; "normal" for the SCHED_OTHER comparison).
 # CPU time is the sum of se.sum_exec_runtime over the process's threads
@@ -152,6 +153,7 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 		echo "socket_dir: $WORK"
 		echo "results: $WORK/results.jsonl"
 		[ -z "${FANOUT_TICK_SLACK_MS:-}" ] || echo "tick_slack_ms: $FANOUT_TICK_SLACK_MS"
+		[ -z "${FANOUT_TICK_GROUP:-}" ] || echo "tick_group: $FANOUT_TICK_GROUP"
 		[ -z "${FANOUT_SCHED:-}" ] || echo "sched: $FANOUT_SCHED"
 		echo "cameras: [$(IFS=,; echo "${CAMS[*]}")]"
 		echo "subscriptions:"
@@ -185,7 +187,8 @@ for N in ${FANOUT_CAMERAS:-4 8 16}; do
 	mode=$(grep -oE "READY model=$MODEL mode=[a-z]+" "$WORK/rt.log" | head -1 | sed 's/.*mode=//')
 	# The core writes every results line before it exits (and at most 100 ms late).
 	for n in core rt; do stop "$n"; done
-	echo "fanout $N cameras: runtime $(grep -oE 'busy-poll caught [0-9]+ of [0-9]+' "$WORK/rt.log" | tail -1);" \
+	echo "fanout $N cameras: runtime $(grep -oE '[0-9]+ run in a group after its first' "$WORK/rt.log" | tail -1)," \
+		"$(grep -oE 'busy-poll caught [0-9]+ of [0-9]+' "$WORK/rt.log" | tail -1);" \
 		"scheduling class: runtime $(grep -oE 'sched=[a-z]+' "$WORK/rt.log" | head -1)," \
 		"core $(grep -oE 'sched=[a-z]+' "$WORK/core.log" | head -1)" >&2
 	python3 - "$WORK/results.jsonl" "$WORK/windows.txt" "$N" "$hot_n" "$off_fps" "$mode" "$interval" <<'PY' || fail=1

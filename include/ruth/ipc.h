@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define RUTH_IPC_MAGIC 0x48545552u /* "RUTH" read as little-endian bytes */
-#define RUTH_IPC_VERSION 1u        /* the only version defined so far */
+#define RUTH_IPC_VERSION 2u        /* 2 = 1 + RUTH_IPC_INFER_F_GROUPED */
 #define RUTH_IPC_VERSION_MIN 1u
 #define RUTH_IPC_HEADER_SIZE 24u
 #define RUTH_IPC_MAX_BODY (256u * 1024u)
@@ -145,8 +145,19 @@ struct ruth_ipc_infer_request {
 	uint64_t deadline_ns;   /* CLOCK_MONOTONIC; 0 = none */
 	float score_threshold;  /* 0 = model default */
 	uint32_t max_results;   /* 0 = model default, capped at RUTH_IPC_MAX_DETECTIONS */
-	uint32_t flags;         /* reserved, 0 */
+	uint32_t flags;         /* RUTH_IPC_INFER_F_*; version 1: 0 */
 };
+
+/* INFER_REQUEST flags (version 2 and later; a version 1 request carries 0).
+ * GROUPED: this request was written together with the INFER_REQUEST before
+ * it on the same connection, and its client does not need the two run in
+ * parallel. A server may run a group (a request and the GROUPED ones that
+ * follow it in the same read) one after another on one thread and send the
+ * answers together: one wake-up on each side per group instead of per
+ * request. It changes when answers come, never what they are; a server that
+ * runs them in parallel is equally correct. Unknown bits are an error. */
+#define RUTH_IPC_INFER_F_GROUPED 0x1u
+#define RUTH_IPC_INFER_F_KNOWN RUTH_IPC_INFER_F_GROUPED
 
 /* One result. Detections use box (source-frame pixels, x0,y0 top-left, x1,y1
  * bottom-right); classification results have an empty box (all 0) and use

@@ -24,6 +24,7 @@ static void defaults(struct core_config *cfg)
 	cfg->request_timeout_ms = 1000;
 	cfg->stall_ms = 2000;
 	cfg->tick_slack_ms = 50;
+	cfg->tick_group = 4;
 	cfg->reconnect_initial_ms = 200;
 	cfg->reconnect_max_ms = 5000;
 	cfg->sched = KSCHED_BATCH;
@@ -105,8 +106,8 @@ static int parse_sub(const struct kyaml_doc *d, kyaml_node n, size_t i, struct c
 static int parse(const struct kyaml_doc *d, struct core_config *cfg, struct kyaml_err *err)
 {
 	static const char *const keys[] = { "models_root", "socket_dir", "results", "control_socket",
-					    "request_timeout_ms", "stall_ms", "tick_slack_ms", "reconnect",
-					    "sched", "cameras", "subscriptions", NULL };
+					    "request_timeout_ms", "stall_ms", "tick_slack_ms", "tick_group",
+					    "reconnect", "sched", "cameras", "subscriptions", NULL };
 	kyaml_node root = kyaml_root(d);
 	if (!root)
 		return kyaml_fail(d, root, "(root)", err, "empty configuration");
@@ -122,7 +123,8 @@ static int parse(const struct kyaml_doc *d, struct core_config *cfg, struct kyam
 	    kyaml_get_u32(d, root, "request_timeout_ms", "", false, 10, 600000,
 			  &cfg->request_timeout_ms, err) < 0 ||
 	    kyaml_get_u32(d, root, "stall_ms", "", false, 50, 600000, &cfg->stall_ms, err) < 0 ||
-	    kyaml_get_u32(d, root, "tick_slack_ms", "", false, 0, 1000, &cfg->tick_slack_ms, err) < 0)
+	    kyaml_get_u32(d, root, "tick_slack_ms", "", false, 0, 1000, &cfg->tick_slack_ms, err) < 0 ||
+	    kyaml_get_u32(d, root, "tick_group", "", false, 1, 16, &cfg->tick_group, err) < 0)
 		return -EINVAL;
 	int sched = cfg->sched;
 	if (kyaml_get_enum(d, root, "sched", "", false, ksched_names, &sched, err) < 0)

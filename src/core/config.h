@@ -8,6 +8,7 @@
  *   stall_ms: 2000                     # no new frame for this long: agent STALLED
  *   tick_slack_ms: 50                  # a tick may fire this early (at most a quarter
  *                                      # period) when its model has nothing in flight
+ *   tick_group: 4                      # early ticks sent together as one group (1 = off)
  *   reconnect: {initial_ms: 200, max_ms: 5000}   # model runtime reconnect backoff
  *   sched: batch                       # scheduling class: batch (default) or normal
  *   cameras:                           # ids as in vasd's config
@@ -52,6 +53,7 @@ struct core_config {
 	uint32_t request_timeout_ms;
 	uint32_t stall_ms;
 	uint32_t tick_slack_ms; /* 0 = every tick at its time (docs/core.md, "Tick slack") */
+	uint32_t tick_group;    /* early requests sent as one GROUPED run, 1..16; 1 = off */
 	uint32_t reconnect_initial_ms;
 	uint32_t reconnect_max_ms;
 	enum ksched_class sched; /* default batch (sched_class.h, docs/core.md) */

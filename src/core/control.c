@@ -217,6 +217,7 @@ static cJSON *list_json(struct core *c)
 		cJSON_AddNumberToObject(j, "inflight", m->inflight);
 		cJSON_AddNumberToObject(j, "max_inflight", m->max_inflight);
 		cJSON_AddNumberToObject(j, "requests", (double)m->requests);
+		cJSON_AddNumberToObject(j, "grouped", (double)m->grouped);
 		cJSON_AddNumberToObject(j, "ok", (double)m->ok);
 		cJSON_AddNumberToObject(j, "failed", (double)m->failed);
 		cJSON_AddNumberToObject(j, "timeouts", (double)m->timeouts);

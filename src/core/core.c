@@ -378,8 +378,9 @@ static uint64_t sub_slack_ns(const struct core *c, const struct core_sub *s)
 
 /* Evaluate subscription si's gate at now and send its request if it selects a
  * frame. early_ns > 0: the tick may be up to that far ahead (fps_gate_poll_early;
- * nothing happens unless a frame can be sent). Returns true if a request went. */
-static bool sub_poll(struct core *c, int si, uint64_t now, uint64_t early_ns)
+ * nothing happens unless a frame can be sent). flags: the request's
+ * RUTH_IPC_INFER_F_* (early_ticks' groups). Returns true if a request went. */
+static bool sub_poll(struct core *c, int si, uint64_t now, uint64_t early_ns, uint32_t flags)
 {
 	struct core_sub *s = &c->subs[si];
 	struct core_camera *cam = &c->cams[s->cam];
@@ -431,6 +432,7 @@ static bool sub_poll(struct core *c, int si, uint64_t now, uint64_t early_ns)
 	req.deadline_ns = p->deadline_ns;
 	req.score_threshold = s->score_threshold;
 	req.max_results = s->max_results;
+	req.flags = flags;
 	c->n_pending++;
 	if (model_conn_send_infer(c, m, id, &req) < 0) {
 		p->used = false;
@@ -451,19 +453,33 @@ static bool sub_poll(struct core *c, int si, uint64_t now, uint64_t early_ns)
  * wake-up that reads an answer this sends the next request at once, so one
  * wake-up serves both, where each inference otherwise costs the core two (the
  * tick's timer and the answer; ~15 us of CPU each on a 2-vCPU VM). Only an
- * idle connection is fed early: nothing queues in the runtime
- * behind an early request, so no other subscription's latency grows and the
- * runtime never answers BUSY to it. The rate stays exact (the gate's grid does
- * not move); a selection is at most the slack earlier than its tick. */
+ * idle connection is fed early: nothing else waits in the runtime behind an
+ * early request, so no other subscription's latency grows and the runtime
+ * never answers BUSY to it. The rate stays exact (the gate's grid does not
+ * move); a selection is at most the slack earlier than its tick.
+ *
+ * Groups (tick_group, protocol version 2): after the nearest, the next
+ * nearest ticks within their slack go too, up to tick_group requests in one
+ * write, all but the first flagged GROUPED. The runtime runs a group on one
+ * thread, one after another, and answers it in one write, so a group costs
+ * each side one wake-up instead of one per request. Its requests were early
+ * anyway, so running them in sequence (a few Runs) stays inside the slack
+ * they had; a second group is never sent while one is in flight. */
 static void early_ticks(struct core *c, uint64_t now)
 {
 	for (size_t mi = 0; mi < c->n_models; mi++) {
-		const struct model_conn *m = &c->models[mi];
+		struct model_conn *m = &c->models[mi];
+		if (m->state != MODEL_READY || m->inflight != 0)
+			continue;
+		uint32_t group_max = model_conn_can_group(m) ? c->cfg.tick_group : 1;
+		uint32_t sent = 0;
 		/* Candidates in order of their tick; one that cannot send (no new frame)
-		 * hands over to the next. Bounded: each pass moves past one tick. */
+		 * hands over to the next. Bounded: each pass moves past one tick, and at
+		 * most 4 of them fail. */
 		uint64_t after = 0;
-		int after_i = -1;
-		for (int tries = 0; tries < 4 && m->state == MODEL_READY && m->inflight == 0; tries++) {
+		int after_i = -1, fails = 0;
+		c->defer_flush = true;
+		while (sent < group_max && fails < 4 && m->state == MODEL_READY) {
 			int best = -1;
 			uint64_t best_t = 0;
 			for (int i = 0; i < c->subs_hwm; i++) {
@@ -478,11 +494,17 @@ static void early_ticks(struct core *c, uint64_t now)
 					best_t = t;
 				}
 			}
-			if (best < 0 || sub_poll(c, best, now, best_t))
+			if (best < 0)
 				break;
+			if (sub_poll(c, best, now, best_t, sent ? RUTH_IPC_INFER_F_GROUPED : 0))
+				sent++;
+			else
+				fails++;
 			after = best_t;
 			after_i = best;
 		}
+		c->defer_flush = false;
+		model_conn_flush(m);
 	}
 }
 
@@ -547,7 +569,7 @@ int core_run(struct core *c, volatile int *stop)
 			model_conn_tick(c, &c->models[i], now);
 		for (int i = 0; i < c->subs_hwm; i++)
 			if (c->subs[i].used)
-				sub_poll(c, i, now, 0);
+				sub_poll(c, i, now, 0, 0);
 		if (c->cfg.tick_slack_ms)
 			early_ticks(c, now);
 		check_deadlines(c, now);

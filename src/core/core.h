@@ -59,6 +59,7 @@ struct model_conn {
 	/* counters */
 	uint64_t connects, disconnects, connect_failures;
 	uint64_t requests, ok, failed, timeouts, late_replies;
+	uint64_t grouped; /* requests sent GROUPED (after the first of an early group) */
 	char last_error[RUTH_IPC_MESSAGE_MAX];
 	struct klog_ctx log;
 };
@@ -114,6 +115,7 @@ struct core {
 	struct klog_ctx log;
 	uint64_t rng;
 	bool stopping;
+	bool defer_flush; /* early_ticks is building a group: requests wait in wbuf */
 	bool results_dirty;       /* rout holds lines not yet written */
 	uint64_t results_flush_ns; /* write them by then (set by the first unwritten line) */
 	struct klog_ratelimit results_rl, results_oom_rl;
@@ -144,6 +146,10 @@ void model_conn_tick(struct core *c, struct model_conn *m, uint64_t now);
 void model_conn_on_io(struct core *c, struct model_conn *m, short revents, uint64_t now);
 int model_conn_send_infer(struct core *c, struct model_conn *m, uint64_t request_id,
 			  const struct ruth_ipc_infer_request *req);
+/* Write what model_conn_send_infer left in the buffer (c->defer_flush). */
+void model_conn_flush(struct model_conn *m);
+/* The negotiated protocol has INFER_REQUEST flags (version 2 and later). */
+bool model_conn_can_group(const struct model_conn *m);
 void model_conn_close(struct core *c, struct model_conn *m, const char *why, uint64_t now);
 bool model_conn_available(const struct model_conn *m);
 

@@ -214,7 +214,6 @@ void model_conn_tick(struct core *c, struct model_conn *m, uint64_t now)
 int model_conn_send_infer(struct core *c, struct model_conn *m, uint64_t request_id,
 			  const struct ruth_ipc_infer_request *req)
 {
-	(void)c;
 	if (m->state != MODEL_READY)
 		return -ENOTCONN;
 	struct ruth_ipc_msg *msg = c->msg;
@@ -228,8 +227,22 @@ int model_conn_send_infer(struct core *c, struct model_conn *m, uint64_t request
 		return rc;
 	m->inflight++;
 	m->requests++;
-	(void)flush(m); /* a write error shows up as POLLHUP/EOF and fails the request then */
+	if (req->flags & RUTH_IPC_INFER_F_GROUPED)
+		m->grouped++;
+	if (!c->defer_flush)
+		(void)flush(m); /* a write error shows up as POLLHUP/EOF and fails the request then */
 	return 0;
+}
+
+void model_conn_flush(struct model_conn *m)
+{
+	if (m->fd >= 0 && m->wlen)
+		(void)flush(m); /* as above; what is left goes out on POLLOUT */
+}
+
+bool model_conn_can_group(const struct model_conn *m)
+{
+	return m->state == MODEL_READY && m->ack.version >= 2;
 }
 
 static void on_message(struct core *c, struct model_conn *m, struct ruth_ipc_msg *msg, uint64_t now)

@@ -385,9 +385,12 @@ int main(int argc, char **argv)
 
 	rc = ruth__server_run(rt, lfd);
 	ksd_notify_send(rt->notify_fd, "STOPPING=1\n");
-	KLOG_INFO(&rt->log, "stopped: %llu requests, %llu failed; busy-poll caught %llu of %llu next requests",
+	KLOG_INFO(&rt->log,
+		  "stopped: %llu requests, %llu failed, %llu run in a group after its first; busy-poll caught %llu of "
+		  "%llu next requests",
 		  (unsigned long long)atomic_load(&rt->requests_total),
 		  (unsigned long long)atomic_load(&rt->requests_failed),
+		  (unsigned long long)atomic_load(&rt->requests_grouped),
 		  (unsigned long long)atomic_load(&rt->busy_poll_hits),
 		  (unsigned long long)atomic_load(&rt->busy_polls));
 out:

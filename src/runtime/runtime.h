@@ -97,6 +97,7 @@ struct ruth_rt {
 	_Atomic uint32_t inflight;
 	_Atomic uint32_t connections;
 	_Atomic uint64_t busy_polls, busy_poll_hits; /* logged at stop */
+	_Atomic uint64_t requests_grouped; /* GROUPED requests run after their group's first; logged at stop */
 };
 
 struct ruth_conn; /* server.c */
@@ -142,7 +143,8 @@ void ruth__worker_fini(struct ruth_worker *w);
 /* Run job->req, fill job->resp (status, timings, detections). */
 void ruth__worker_process(struct ruth_worker *w, struct ruth_job *job);
 /* The request fields a server checks before queueing; 0 or a status with msg. */
-uint32_t ruth__request_validate(const struct ruth_ipc_infer_request *req, char *msg, size_t msglen);
+uint32_t ruth__request_validate(const struct ruth_ipc_infer_request *req, uint16_t version, char *msg,
+				size_t msglen);
 /* Size of the largest INFER_RESPONSE (for preallocating job->out). */
 size_t ruth__max_response_size(void);
 

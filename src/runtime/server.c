@@ -11,7 +11,12 @@
  *     reads the bytes, answers HELLO/HEALTH/errors at once, keeps the first
  *     inference request for itself and queues any further pipelined ones,
  *     re-arms the connection, runs its request and writes the answer itself.
- *     An idle thread is woken for queued jobs through `qefd`.
+ *     An idle thread is woken for queued jobs through `qefd`. Requests
+ *     flagged GROUPED (protocol version 2) that follow the kept one in the
+ *     same read are kept too, up to RUTH_RT_GROUP_MAX, run in order by the
+ *     same thread, and answered in one write after the last of them: the
+ *     client asked for no parallelism, so no other thread is woken for them
+ *     and the client wakes once for all their answers.
  *   Why: the request that arrives is run by the thread that read it and
  *   answered by the thread that ran it, so a request costs two wake-ups (the
  *   client's and the server's), the least a socket round trip can cost. The
@@ -34,9 +39,11 @@
  *     stale event for a closed and reused slot finds nothing). The last
  *     conn_put frees it.
  *   - Lock order: c->lock, then tlock or qlock. Never the other way.
- *   - A job is in exactly one place (free list, queue, a thread); queue length
- *     <= queue_depth; the pool holds queue_depth + workers jobs, so the thread
- *     that reads a request always finds a job for the one it keeps. A
+ *   - A job is in exactly one place (free list, queue, a thread's own or
+ *     group slots); queued plus group-held jobs (`held`, those kept beyond
+ *     each thread's own) <= queue_depth; the pool holds queue_depth + workers
+ *     jobs, so the thread that reads a request always finds a job for the one
+ *     it keeps. A
  *     connection's inflight counts its jobs outside the free list and never
  *     exceeds max_inflight.
  *
@@ -69,6 +76,9 @@
 #define TAG_CONN (1ull << 63) /* | slot << 32 | generation */
 #define WBUF_LIMIT (16u << 20) /* a client that stops reading is closed past this */
 #define RBUF_CAP (RUTH_IPC_HEADER_SIZE + RUTH_IPC_MAX_BODY)
+/* Most GROUPED requests one thread keeps after its own; later ones of the
+ * same read go to the queue as usual (any thread may run them). */
+#define RUTH_RT_GROUP_MAX 8u
 
 struct ruth_conn {
 	pthread_mutex_t lock;
@@ -99,6 +109,9 @@ struct serv {
 	pthread_t thread;
 	int started;
 	struct ruth_job *own;  /* the request this thread read and runs itself */
+	struct ruth_job *group[RUTH_RT_GROUP_MAX]; /* GROUPED ones after it, run next */
+	uint32_t n_group;
+	int hold; /* run_job keeps its answer in wbuf: more of the group follow */
 	uint8_t *scratch;      /* encode buffer for replies made here */
 	size_t scratch_cap;
 	struct ruth_ipc_msg msg;   /* decode target */
@@ -122,12 +135,13 @@ struct server {
 	uint32_t max_conns, n_conns;
 	uint32_t max_inflight;
 
-	pthread_mutex_t qlock; /* guards free_list, queue, qhead, qlen */
+	pthread_mutex_t qlock; /* guards free_list, queue, qhead, qlen, held */
 	struct ruth_job *jobs;
 	uint32_t n_jobs;
 	struct ruth_job *free_list;
 	struct ruth_job **queue;
 	uint32_t qhead, qlen, qcap;
+	uint32_t held; /* jobs in threads' group slots, not yet started */
 
 	struct serv *servs;
 	uint32_t n_servs;
@@ -266,11 +280,22 @@ static int conn_append_locked(struct server *s, struct ruth_conn *c, const uint8
 }
 
 /* Under c->lock, from a thread that is not handling c's event: send now when
- * nothing is waiting, else (or for the rest) buffer and ask for EPOLLOUT. */
-static void conn_send_locked(struct server *s, struct ruth_conn *c, const uint8_t *buf, size_t len)
+ * nothing is waiting, else (or for the rest) buffer and ask for EPOLLOUT.
+ * hold: only buffer; the caller sends it with a later answer of its group.
+ * Bytes in wbuf without EPOLLOUT armed are such held answers (a thread that
+ * leaves bytes behind after a short send always arms EPOLLOUT), so they go
+ * out now, in order, ahead of this one. */
+static void conn_send_locked(struct server *s, struct ruth_conn *c, const uint8_t *buf, size_t len, int hold)
 {
 	if (c->fd < 0)
 		return;
+	if (hold || (c->wlen && !(c->armed & EPOLLOUT))) {
+		if (conn_append_locked(s, c, buf, len) < 0 || hold)
+			return;
+		if (conn_flush_locked(s, c) == 0 && c->wlen)
+			conn_arm_locked(s, c);
+		return;
+	}
 	size_t off = 0;
 	if (c->wlen == 0) { /* nothing queued before it: the answer may go now */
 		ssize_t sent = send_some(c->fd, buf, len);
@@ -436,7 +461,7 @@ static int handle_infer(struct serv *t, struct ruth_conn *c, const uint8_t *buf,
 		return send_error(t, c, rid, RUTH_IPC_E_BAD_MESSAGE, "bad INFER_REQUEST: %s", ruth_ipc_strerror(r));
 	const struct ruth_ipc_infer_request *req = &m->u.infer_request;
 	char msg[RUTH_IPC_MESSAGE_MAX];
-	uint32_t st = ruth__request_validate(req, msg, sizeof(msg));
+	uint32_t st = ruth__request_validate(req, c->version, msg, sizeof(msg));
 	if (st != RUTH_IPC_OK)
 		return send_infer_status(t, c, rid, req, st, msg);
 	if (s->rt->mode == RUTH_MODE_STUB)
@@ -448,11 +473,13 @@ static int handle_infer(struct serv *t, struct ruth_conn *c, const uint8_t *buf,
 		return send_infer_status(t, c, rid, req, RUTH_IPC_E_BUSY, msg);
 	}
 	/* The first request this thread reads it keeps and runs; later ones (a
-	 * pipelining client) wait in the bounded queue for any thread. */
+	 * pipelining client) wait in the bounded queue for any thread, unless
+	 * flagged GROUPED: those this thread runs after its own (see the top). */
 	int keep = t->own == NULL;
+	int group = !keep && t->w && (req->flags & RUTH_IPC_INFER_F_GROUPED) && t->n_group < RUTH_RT_GROUP_MAX;
 	pthread_mutex_lock(&s->qlock);
 	struct ruth_job *job = s->free_list;
-	if (!job || (!keep && s->qlen >= s->qcap)) {
+	if (!job || (!keep && s->qlen + s->held >= s->qcap)) {
 		pthread_mutex_unlock(&s->qlock);
 		snprintf(msg, sizeof(msg), "queue full (%u)", s->qcap);
 		return send_infer_status(t, c, rid, req, RUTH_IPC_E_BUSY, msg);
@@ -465,7 +492,9 @@ static int handle_infer(struct serv *t, struct ruth_conn *c, const uint8_t *buf,
 	job->version = c->version;
 	job->enqueue_ns = kclock_mono_ns();
 	job->req = *req;
-	if (!keep) {
+	if (group) {
+		s->held++;
+	} else if (!keep) {
 		s->queue[(s->qhead + s->qlen) % s->qcap] = job;
 		s->qlen++;
 	}
@@ -474,6 +503,8 @@ static int handle_infer(struct serv *t, struct ruth_conn *c, const uint8_t *buf,
 	atomic_fetch_add(&s->rt->inflight, 1);
 	if (keep)
 		t->own = job;
+	else if (group)
+		t->group[t->n_group++] = job;
 	else
 		queue_wake(s);
 	return 0;
@@ -619,7 +650,7 @@ static void run_job(struct serv *t, struct ruth_job *job, int queued)
 	pthread_mutex_lock(&c->lock);
 	c->inflight--;
 	if (job->out_len)
-		conn_send_locked(s, c, job->out, job->out_len);
+		conn_send_locked(s, c, job->out, job->out_len, t->hold);
 	pthread_mutex_unlock(&c->lock);
 	job->conn = NULL;
 	pthread_mutex_lock(&s->qlock);
@@ -769,7 +800,21 @@ static void *serv_main(void *arg)
 		if (t->own) {
 			job = t->own;
 			t->own = NULL;
+			uint32_t n_grp = t->n_group;
+			t->n_group = 0;
+			t->hold = n_grp > 0;
 			run_job(t, job, 0);
+			for (uint32_t i = 0; i < n_grp; i++) {
+				/* Started: from here it is this thread's job, no longer held. */
+				pthread_mutex_lock(&s->qlock);
+				s->held--;
+				pthread_mutex_unlock(&s->qlock);
+				t->hold = i + 1 < n_grp;
+				run_job(t, t->group[i], 0);
+			}
+			if (n_grp)
+				atomic_fetch_add_explicit(&s->rt->requests_grouped, n_grp, memory_order_relaxed);
+			t->hold = 0;
 			answered = 1;
 		}
 	}

@@ -37,7 +37,8 @@ size_t ruth__max_response_size(void)
 	return ruth_ipc_encoded_size(&m);
 }
 
-uint32_t ruth__request_validate(const struct ruth_ipc_infer_request *req, char *msg, size_t msglen)
+uint32_t ruth__request_validate(const struct ruth_ipc_infer_request *req, uint16_t version, char *msg,
+				size_t msglen)
 {
 	char shm[96];
 	if (vas_export_shm_name(shm, sizeof(shm), req->camera_id) < 0) {
@@ -52,8 +53,12 @@ uint32_t ruth__request_validate(const struct ruth_ipc_infer_request *req, char *
 		snprintf(msg, msglen, "frame_seq 0 names no frame");
 		return RUTH_IPC_E_BAD_MESSAGE;
 	}
-	if (req->flags != 0) {
-		snprintf(msg, msglen, "flags must be 0");
+	if (version < 2 && req->flags != 0) {
+		snprintf(msg, msglen, "flags must be 0 in protocol version %u", (unsigned)version);
+		return RUTH_IPC_E_BAD_MESSAGE;
+	}
+	if (req->flags & ~RUTH_IPC_INFER_F_KNOWN) {
+		snprintf(msg, msglen, "unknown flags 0x%x", (unsigned)(req->flags & ~RUTH_IPC_INFER_F_KNOWN));
 		return RUTH_IPC_E_BAD_MESSAGE;
 	}
 	return RUTH_IPC_OK;

@@ -2,7 +2,9 @@
  * machine without a GPU (the CUDA append failure is the reason), and answers a
  * real inference on a real image published into a frame export. Also
  * --busy-poll-us: validated, polls after answers when set, off by default and at 0
- * (its counters come from the runtime's stop line). */
+ * (its counters come from the runtime's stop line). And GROUPED requests
+ * (protocol version 2): a group written in one write is run in order by one
+ * thread, every answer correct; version 1 refuses the flag. */
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -160,7 +162,7 @@ static void run_sequential(const char *const *args, int n, unsigned long long *r
 	int found = 0;
 	while (fgets(line, sizeof(line), f)) {
 		const char *s = strstr(line, "stopped: ");
-		if (s && sscanf(s, "stopped: %llu requests, %*u failed; busy-poll caught %llu of %llu", requests, hits,
+		if (s && sscanf(s, "stopped: %llu requests, %*u failed, %*u run in a group after its first; busy-poll caught %llu of %llu", requests, hits,
 				polls) == 3)
 			found = 1;
 	}
@@ -207,11 +209,144 @@ static void test_busy_poll(void **state)
 	assert_int_equal(hits, 0);
 }
 
+/* The runtime's stop line: how many requests ran in a group after its first. */
+static unsigned long long stop_line_grouped(const struct rt_proc *p)
+{
+	FILE *f = fopen(p->log, "r");
+	assert_non_null(f);
+	char line[1024];
+	unsigned long long grouped = ~0ull;
+	while (fgets(line, sizeof(line), f)) {
+		const char *s = strstr(line, "stopped: ");
+		unsigned long long n;
+		if (s && sscanf(s, "stopped: %*u requests, %*u failed, %llu run in a group", &n) == 1)
+			grouped = n;
+	}
+	fclose(f);
+	return grouped;
+}
+
+static void test_grouped(void **state)
+{
+	(void)state;
+	char model[600], img[600], cam[48];
+	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
+	snprintf(img, sizeof(img), "%s/messi5.jpg", rt_media_dir());
+	snprintf(cam, sizeof(cam), "rt-group-%d", (int)getpid());
+	struct rt_proc p;
+	/* Two workers: without the flag the second and third request would be
+	 * queued and the idle worker woken for them. */
+	const char *args[] = { "--workers", "2", NULL };
+	int r = rt_start(&p, "group", model, args);
+	if (r != 0)
+		rt_dump_log(&p);
+	assert_int_equal(r, 0);
+	struct rt_export e;
+	assert_int_equal(rt_export_open_crop(&e, cam, img, 4, NULL, CROP_X, CROP_Y, 160, 160), 0);
+	int64_t seq = rt_export_publish(&e);
+	assert_true(seq > 0);
+
+	/* Version 2 (the current one): a request and two GROUPED ones in one write. */
+	int fd = rt_raw_connect(p.sock);
+	assert_true(fd >= 0);
+	assert_int_equal(rt_raw_hello(fd), 0);
+	static struct ruth_ipc_msg m;
+	static uint8_t buf[3 * 256];
+	size_t len = 0;
+	for (uint64_t id = 10; id < 13; id++) {
+		ruth_ipc_msg_init(&m);
+		m.hdr.type = RUTH_IPC_INFER_REQUEST;
+		m.hdr.version = RUTH_IPC_VERSION;
+		m.hdr.request_id = id;
+		rt_infer_req(&m.u.infer_request, cam, e.generation, (uint64_t)seq);
+		m.u.infer_request.flags = id == 10 ? 0 : RUTH_IPC_INFER_F_GROUPED;
+		int n = ruth_ipc_encode(&m, buf + len, sizeof(buf) - len);
+		assert_true(n > 0);
+		len += (size_t)n;
+	}
+	assert_int_equal(ruth_ipc_write_all(fd, buf, len), 0);
+	struct ruth_ipc_infer_response got[3];
+	int seen[3] = { 0 };
+	for (int i = 0; i < 3; i++) {
+		ruth_ipc_msg_init(&m);
+		assert_int_equal(rt_raw_recv_msg(fd, &m, 10000), 0);
+		assert_int_equal(m.hdr.type, RUTH_IPC_INFER_RESPONSE);
+		assert_true(m.hdr.request_id >= 10 && m.hdr.request_id < 13);
+		int k = (int)(m.hdr.request_id - 10);
+		assert_int_equal(seen[k], 0);
+		seen[k] = 1;
+		got[k] = m.u.infer_response;
+		got[k].detections = NULL;
+		fprintf(stderr, "request %d: %s, %u detections, q=%u pre=%u inf=%u post=%u us\n", 10 + k,
+			ruth_ipc_status_name(got[k].status), got[k].n_detections, got[k].queue_us,
+			got[k].preprocess_us, got[k].infer_us, got[k].postprocess_us);
+		assert_int_equal(got[k].status, RUTH_IPC_OK);
+		assert_true(got[k].n_detections >= 1);
+		assert_int_equal(got[k].frame_seq, (uint64_t)seq);
+	}
+	/* One thread, in order: each waited for the whole run of the one before
+	 * (timings are whole microseconds, hence the slack of 3). */
+	for (int k = 1; k < 3; k++) {
+		uint32_t prev = got[k - 1].queue_us + got[k - 1].preprocess_us + got[k - 1].infer_us +
+				got[k - 1].postprocess_us;
+		assert_true(got[k].queue_us + 3 >= prev);
+	}
+
+	/* Version 1 has no flags: the same request is refused, the connection stays. */
+	int fd1 = rt_raw_connect(p.sock);
+	assert_true(fd1 >= 0);
+	ruth_ipc_msg_init(&m);
+	m.hdr.type = RUTH_IPC_HELLO;
+	m.hdr.version = 1;
+	m.hdr.request_id = 1;
+	m.u.hello.min_version = 1;
+	m.u.hello.max_version = 1;
+	snprintf(m.u.hello.client_name, sizeof(m.u.hello.client_name), "runtime-test-v1");
+	assert_int_equal(rt_raw_send_msg(fd1, &m), 0);
+	ruth_ipc_msg_init(&m);
+	assert_int_equal(rt_raw_recv_msg(fd1, &m, 5000), 0);
+	assert_int_equal(m.hdr.type, RUTH_IPC_HELLO_ACK);
+	assert_int_equal(m.u.hello_ack.version, 1);
+	ruth_ipc_msg_init(&m);
+	m.hdr.type = RUTH_IPC_INFER_REQUEST;
+	m.hdr.version = 1;
+	m.hdr.request_id = 20;
+	rt_infer_req(&m.u.infer_request, cam, e.generation, (uint64_t)seq);
+	m.u.infer_request.flags = RUTH_IPC_INFER_F_GROUPED;
+	assert_int_equal(rt_raw_send_msg(fd1, &m), 0);
+	ruth_ipc_msg_init(&m);
+	assert_int_equal(rt_raw_recv_msg(fd1, &m, 5000), 0);
+	assert_int_equal(m.hdr.request_id, 20);
+	assert_int_equal(m.u.infer_response.status, RUTH_IPC_E_BAD_MESSAGE);
+	assert_non_null(strstr(m.u.infer_response.message, "flags must be 0 in protocol version 1"));
+	ruth_ipc_msg_init(&m);
+	m.hdr.type = RUTH_IPC_INFER_REQUEST;
+	m.hdr.version = 1;
+	m.hdr.request_id = 21;
+	rt_infer_req(&m.u.infer_request, cam, e.generation, (uint64_t)seq);
+	assert_int_equal(rt_raw_send_msg(fd1, &m), 0);
+	ruth_ipc_msg_init(&m);
+	assert_int_equal(rt_raw_recv_msg(fd1, &m, 10000), 0);
+	assert_int_equal(m.u.infer_response.status, RUTH_IPC_OK);
+	close(fd1);
+	close(fd);
+	rt_export_close(&e);
+
+	kill(p.pid, SIGTERM);
+	assert_int_equal(rt_wait_exit(&p, 20000), 0);
+	unsigned long long grouped = stop_line_grouped(&p);
+	if (grouped != 2)
+		rt_dump_log(&p);
+	assert_int_equal(grouped, 2);
+	assert_int_equal(rt_stop(&p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_mode_and_face),
 		cmocka_unit_test(test_busy_poll),
+		cmocka_unit_test(test_grouped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,9 @@ static void test_good(void **state)
 	assert_int_equal(c->tick_slack_ms, 50); /* default */
 	assert_int_equal(core_config_load_string("core.yaml", "cameras: [a]\ntick_slack_ms: 0\n", c, err, sizeof(err)), 0);
 	assert_int_equal(c->tick_slack_ms, 0);
+	assert_int_equal(c->tick_group, 4); /* default */
+	assert_int_equal(core_config_load_string("core.yaml", "cameras: [a]\ntick_group: 1\n", c, err, sizeof(err)), 0);
+	assert_int_equal(c->tick_group, 1);
 	assert_int_equal(c->sched, KSCHED_BATCH); /* default */
 	assert_int_equal(core_config_load_string("core.yaml", "cameras: [a]\nsched: normal\n", c, err, sizeof(err)), 0);
 	assert_int_equal(c->sched, KSCHED_NORMAL);
@@ -76,6 +79,8 @@ static void test_errors(void **state)
 	expect_error("socket_dir: /x\n", "cameras");
 	expect_error("cameras: [a]\nrequest_timeout_ms: abc\n", "request_timeout_ms");
 	expect_error("cameras: [a]\ntick_slack_ms: 5000\n", "tick_slack_ms");
+	expect_error("cameras: [a]\ntick_group: 0\n", "tick_group");
+	expect_error("cameras: [a]\ntick_group: 17\n", "tick_group");
 	expect_error("cameras: [a]\nsched: fifo\n", "sched");
 	expect_error("cameras: [a]\nreconnect: {initial_ms: 500, max_ms: 100}\n", "reconnect.max_ms");
 	expect_error("cameras: [a]\nsubscriptions:\n  - {camera: a, model: m, fps: 5}\n  - {camera: a, model: m, fps: 2}\n",

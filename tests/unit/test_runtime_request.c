@@ -25,33 +25,41 @@ static void test_validate(void **state)
 	struct ruth_ipc_infer_request r;
 	char msg[RUTH_IPC_MESSAGE_MAX];
 	req_init(&r, "lobby");
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_OK);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_OK);
 	req_init(&r, "cam_1.front-door");
 	r.score_threshold = 1.0f;
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_OK);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_OK);
 
 	const char *bad_ids[] = { "", "../x", "a/b", "with space", "x\n" };
 	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
 		req_init(&r, bad_ids[i]);
-		assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+		assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
 	}
 	req_init(&r, "this-camera-id-is-far-too-long-for-the-shm-name-rule-of-47");
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
 
 	req_init(&r, "lobby");
 	r.score_threshold = NAN;
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
 	r.score_threshold = -0.1f;
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
 	r.score_threshold = 1.5f;
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
 
 	req_init(&r, "lobby");
 	r.frame_seq = 0;
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_int_equal(ruth__request_validate(&r, RUTH_IPC_VERSION, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	/* Flags: none exist in version 1; version 2 knows GROUPED and nothing else. */
 	req_init(&r, "lobby");
-	r.flags = 1;
-	assert_int_equal(ruth__request_validate(&r, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	r.flags = RUTH_IPC_INFER_F_GROUPED;
+	assert_int_equal(ruth__request_validate(&r, 1, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_non_null(strstr(msg, "flags must be 0 in protocol version 1"));
+	assert_int_equal(ruth__request_validate(&r, 2, msg, sizeof(msg)), RUTH_IPC_OK);
+	r.flags = 0x2;
+	assert_int_equal(ruth__request_validate(&r, 2, msg, sizeof(msg)), RUTH_IPC_E_BAD_MESSAGE);
+	assert_non_null(strstr(msg, "unknown flags 0x2"));
+	r.flags = 0;
+	assert_int_equal(ruth__request_validate(&r, 1, msg, sizeof(msg)), RUTH_IPC_OK);
 }
 
 static void test_max_response(void **state)
