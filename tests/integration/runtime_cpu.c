@@ -123,24 +123,63 @@ static void test_cpu_mode_and_face(void **state)
 	assert_false(p.sock_left);
 }
 
+/* Start blazeface-front with extra args as `name`, and publish the face crop
+ * into an export of camera "rt-<name>-<pid>" (written to cam). Returns the seq. */
+static int64_t start_with_face(struct rt_proc *p, struct rt_export *e, const char *name, const char *const *args,
+			       char *cam, size_t cam_cap)
+{
+	char model[600], img[600];
+	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
+	snprintf(img, sizeof(img), "%s/messi5.jpg", rt_media_dir());
+	snprintf(cam, cam_cap, "rt-%s-%d", name, (int)getpid());
+	int r = rt_start(p, name, model, args);
+	if (r != 0)
+		rt_dump_log(p);
+	assert_int_equal(r, 0);
+	assert_int_equal(rt_export_open_crop(e, cam, img, 4, NULL, CROP_X, CROP_Y, 160, 160), 0);
+	int64_t seq = rt_export_publish(e);
+	assert_true(seq > 0);
+	return seq;
+}
+
+/* SIGTERM, wait, and read the stop line: "stopped: R requests, F failed, G run
+ * in a group after its first; busy-poll caught H of P next requests". */
+struct stop_line {
+	unsigned long long requests, grouped, hits, polls;
+};
+
+static void stop_and_read(struct rt_proc *p, struct stop_line *sl)
+{
+	kill(p->pid, SIGTERM);
+	assert_int_equal(rt_wait_exit(p, 20000), 0);
+	FILE *f = fopen(p->log, "r");
+	assert_non_null(f);
+	char line[1024];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *s = strstr(line, "stopped: ");
+		if (s && sscanf(s, "stopped: %llu requests, %*u failed, %llu run in a group after its first; busy-poll "
+				   "caught %llu of %llu",
+				&sl->requests, &sl->grouped, &sl->hits, &sl->polls) == 4)
+			found = 1;
+	}
+	fclose(f);
+	if (!found)
+		rt_dump_log(p);
+	assert_true(found);
+	assert_int_equal(rt_stop(p), 0);
+}
+
 /* Run `n` back-to-back requests against a runtime started with extra args,
  * stop it with SIGTERM and read its stop line: requests answered, busy polls
  * tried and polls that caught the next request. */
 static void run_sequential(const char *const *args, int n, unsigned long long *requests, unsigned long long *polls,
 			   unsigned long long *hits)
 {
-	char model[600], img[600], cam[48];
-	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
-	snprintf(img, sizeof(img), "%s/messi5.jpg", rt_media_dir());
-	snprintf(cam, sizeof(cam), "rt-poll-%d", (int)getpid());
+	char cam[48];
 	struct rt_proc p;
-	int r = rt_start(&p, "poll", model, args);
-	if (r != 0)
-		rt_dump_log(&p);
-	assert_int_equal(r, 0);
 	struct rt_export e;
-	assert_int_equal(rt_export_open_crop(&e, cam, img, 4, NULL, CROP_X, CROP_Y, 160, 160), 0);
-	int64_t seq = rt_export_publish(&e);
+	int64_t seq = start_with_face(&p, &e, "poll", args, cam, sizeof(cam));
 	struct ruth_ipc_client *c = NULL;
 	assert_int_equal(ruth_ipc_client_connect(&c, p.sock, "runtime_cpu", 5000, NULL), 0);
 	struct ruth_ipc_infer_request req;
@@ -153,24 +192,12 @@ static void run_sequential(const char *const *args, int n, unsigned long long *r
 	}
 	ruth_ipc_client_close(&c);
 	rt_export_close(&e);
-	/* Stop without rt_stop's clean-up, to read the log first. */
-	kill(p.pid, SIGTERM);
-	assert_int_equal(rt_wait_exit(&p, 20000), 0);
-	FILE *f = fopen(p.log, "r");
-	assert_non_null(f);
-	char line[1024];
-	int found = 0;
-	while (fgets(line, sizeof(line), f)) {
-		const char *s = strstr(line, "stopped: ");
-		if (s && sscanf(s, "stopped: %llu requests, %*u failed, %*u run in a group after its first; busy-poll caught %llu of %llu", requests, hits,
-				polls) == 3)
-			found = 1;
-	}
-	fclose(f);
-	if (!found)
-		rt_dump_log(&p);
-	assert_true(found);
-	assert_int_equal(rt_stop(&p), 0);
+	struct stop_line sl;
+	stop_and_read(&p, &sl);
+	*requests = sl.requests;
+	*polls = sl.polls;
+	*hits = sl.hits;
+	assert_int_equal(sl.grouped, 0);
 }
 
 static void test_busy_poll(void **state)
@@ -209,42 +236,16 @@ static void test_busy_poll(void **state)
 	assert_int_equal(hits, 0);
 }
 
-/* The runtime's stop line: how many requests ran in a group after its first. */
-static unsigned long long stop_line_grouped(const struct rt_proc *p)
-{
-	FILE *f = fopen(p->log, "r");
-	assert_non_null(f);
-	char line[1024];
-	unsigned long long grouped = ~0ull;
-	while (fgets(line, sizeof(line), f)) {
-		const char *s = strstr(line, "stopped: ");
-		unsigned long long n;
-		if (s && sscanf(s, "stopped: %*u requests, %*u failed, %llu run in a group", &n) == 1)
-			grouped = n;
-	}
-	fclose(f);
-	return grouped;
-}
-
 static void test_grouped(void **state)
 {
 	(void)state;
-	char model[600], img[600], cam[48];
-	snprintf(model, sizeof(model), "%s/blazeface-front", rt_models_root());
-	snprintf(img, sizeof(img), "%s/messi5.jpg", rt_media_dir());
-	snprintf(cam, sizeof(cam), "rt-group-%d", (int)getpid());
+	char cam[48];
 	struct rt_proc p;
+	struct rt_export e;
 	/* Two workers: without the flag the second and third request would be
 	 * queued and the idle worker woken for them. */
 	const char *args[] = { "--workers", "2", NULL };
-	int r = rt_start(&p, "group", model, args);
-	if (r != 0)
-		rt_dump_log(&p);
-	assert_int_equal(r, 0);
-	struct rt_export e;
-	assert_int_equal(rt_export_open_crop(&e, cam, img, 4, NULL, CROP_X, CROP_Y, 160, 160), 0);
-	int64_t seq = rt_export_publish(&e);
-	assert_true(seq > 0);
+	int64_t seq = start_with_face(&p, &e, "group", args, cam, sizeof(cam));
 
 	/* Version 2 (the current one): a request and two GROUPED ones in one write. */
 	int fd = rt_raw_connect(p.sock);
@@ -332,13 +333,12 @@ static void test_grouped(void **state)
 	close(fd);
 	rt_export_close(&e);
 
-	kill(p.pid, SIGTERM);
-	assert_int_equal(rt_wait_exit(&p, 20000), 0);
-	unsigned long long grouped = stop_line_grouped(&p);
-	if (grouped != 2)
-		rt_dump_log(&p);
-	assert_int_equal(grouped, 2);
-	assert_int_equal(rt_stop(&p), 0);
+	struct stop_line sl;
+	stop_and_read(&p, &sl);
+	/* Answered: the group's 3, the refused one and the version 1 one; 2 ran
+	 * after the first of their group. */
+	assert_int_equal(sl.requests, 5);
+	assert_int_equal(sl.grouped, 2);
 }
 
 int main(void)
