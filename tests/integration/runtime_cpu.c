@@ -236,6 +236,18 @@ static void test_busy_poll(void **state)
 	assert_int_equal(hits, 0);
 }
 
+/* An INFER_REQUEST for frame seq of cam in m. */
+static void infer_msg(struct ruth_ipc_msg *m, uint16_t version, uint64_t id, const char *cam, uint64_t gen,
+		      int64_t seq, uint32_t flags)
+{
+	ruth_ipc_msg_init(m);
+	m->hdr.type = RUTH_IPC_INFER_REQUEST;
+	m->hdr.version = version;
+	m->hdr.request_id = id;
+	rt_infer_req(&m->u.infer_request, cam, gen, (uint64_t)seq);
+	m->u.infer_request.flags = flags;
+}
+
 static void test_grouped(void **state)
 {
 	(void)state;
@@ -255,12 +267,7 @@ static void test_grouped(void **state)
 	static uint8_t buf[3 * 256];
 	size_t len = 0;
 	for (uint64_t id = 10; id < 13; id++) {
-		ruth_ipc_msg_init(&m);
-		m.hdr.type = RUTH_IPC_INFER_REQUEST;
-		m.hdr.version = RUTH_IPC_VERSION;
-		m.hdr.request_id = id;
-		rt_infer_req(&m.u.infer_request, cam, e.generation, (uint64_t)seq);
-		m.u.infer_request.flags = id == 10 ? 0 : RUTH_IPC_INFER_F_GROUPED;
+		infer_msg(&m, RUTH_IPC_VERSION, id, cam, e.generation, seq, id == 10 ? 0 : RUTH_IPC_INFER_F_GROUPED);
 		int n = ruth_ipc_encode(&m, buf + len, sizeof(buf) - len);
 		assert_true(n > 0);
 		len += (size_t)n;
@@ -296,35 +303,15 @@ static void test_grouped(void **state)
 	/* Version 1 has no flags: the same request is refused, the connection stays. */
 	int fd1 = rt_raw_connect(p.sock);
 	assert_true(fd1 >= 0);
-	ruth_ipc_msg_init(&m);
-	m.hdr.type = RUTH_IPC_HELLO;
-	m.hdr.version = 1;
-	m.hdr.request_id = 1;
-	m.u.hello.min_version = 1;
-	m.u.hello.max_version = 1;
-	snprintf(m.u.hello.client_name, sizeof(m.u.hello.client_name), "runtime-test-v1");
-	assert_int_equal(rt_raw_send_msg(fd1, &m), 0);
-	ruth_ipc_msg_init(&m);
-	assert_int_equal(rt_raw_recv_msg(fd1, &m, 5000), 0);
-	assert_int_equal(m.hdr.type, RUTH_IPC_HELLO_ACK);
-	assert_int_equal(m.u.hello_ack.version, 1);
-	ruth_ipc_msg_init(&m);
-	m.hdr.type = RUTH_IPC_INFER_REQUEST;
-	m.hdr.version = 1;
-	m.hdr.request_id = 20;
-	rt_infer_req(&m.u.infer_request, cam, e.generation, (uint64_t)seq);
-	m.u.infer_request.flags = RUTH_IPC_INFER_F_GROUPED;
+	assert_int_equal(rt_raw_hello_version(fd1, 1), 0); /* HELLO_ACK chose version 1 */
+	infer_msg(&m, 1, 20, cam, e.generation, seq, RUTH_IPC_INFER_F_GROUPED);
 	assert_int_equal(rt_raw_send_msg(fd1, &m), 0);
 	ruth_ipc_msg_init(&m);
 	assert_int_equal(rt_raw_recv_msg(fd1, &m, 5000), 0);
 	assert_int_equal(m.hdr.request_id, 20);
 	assert_int_equal(m.u.infer_response.status, RUTH_IPC_E_BAD_MESSAGE);
 	assert_non_null(strstr(m.u.infer_response.message, "flags must be 0 in protocol version 1"));
-	ruth_ipc_msg_init(&m);
-	m.hdr.type = RUTH_IPC_INFER_REQUEST;
-	m.hdr.version = 1;
-	m.hdr.request_id = 21;
-	rt_infer_req(&m.u.infer_request, cam, e.generation, (uint64_t)seq);
+	infer_msg(&m, 1, 21, cam, e.generation, seq, 0);
 	assert_int_equal(rt_raw_send_msg(fd1, &m), 0);
 	ruth_ipc_msg_init(&m);
 	assert_int_equal(rt_raw_recv_msg(fd1, &m, 10000), 0);

@@ -466,18 +466,24 @@ int rt_raw_recv_msg(int fd, struct ruth_ipc_msg *m, int timeout_ms)
 
 int rt_raw_hello(int fd)
 {
+	return rt_raw_hello_version(fd, RUTH_IPC_VERSION);
+}
+
+int rt_raw_hello_version(int fd, uint16_t max_version)
+{
 	struct ruth_ipc_msg m;
 	ruth_ipc_msg_init(&m);
 	m.hdr.type = RUTH_IPC_HELLO;
-	m.hdr.version = RUTH_IPC_VERSION;
+	m.hdr.version = max_version;
 	m.hdr.request_id = 1;
 	m.u.hello.min_version = RUTH_IPC_VERSION_MIN;
-	m.u.hello.max_version = RUTH_IPC_VERSION;
+	m.u.hello.max_version = max_version;
 	m.u.hello.client_pid = (uint32_t)getpid();
 	snprintf(m.u.hello.client_name, sizeof(m.u.hello.client_name), "runtime-test");
 	if (rt_raw_send_msg(fd, &m) < 0)
 		return -1;
-	if (rt_raw_recv_msg(fd, &m, 5000) < 0 || m.hdr.type != RUTH_IPC_HELLO_ACK)
+	if (rt_raw_recv_msg(fd, &m, 5000) < 0 || m.hdr.type != RUTH_IPC_HELLO_ACK ||
+	    m.u.hello_ack.version != max_version)
 		return -1;
 	return 0;
 }

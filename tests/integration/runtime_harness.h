@@ -80,6 +80,9 @@ int rt_raw_send_msg(int fd, struct ruth_ipc_msg *m);
 /* Read one whole message (timeout_ms); 0, -ECONNRESET on EOF, -ETIMEDOUT, or codec error. */
 int rt_raw_recv_msg(int fd, struct ruth_ipc_msg *m, int timeout_ms);
 int rt_raw_hello(int fd);
+/* The same, offering versions RUTH_IPC_VERSION_MIN..max_version; 0 if the
+ * HELLO_ACK chose max_version. */
+int rt_raw_hello_version(int fd, uint16_t max_version);
 /* 1 when the peer closed the connection within timeout_ms. */
 int rt_raw_wait_closed(int fd, int timeout_ms);
 
