@@ -105,6 +105,29 @@ start_runtime() { # MODEL_ID [extra args...]
 
 ctl() { "$BIN/ruthctl" --socket "$WORK/core.sock" "$@"; }
 
+# start_core_5fps RESULTS EXTRA_LINE CAMERA...: a core on the control socket
+# $WORK/core.sock with one 5 fps blazeface-front subscription per camera,
+# EXTRA_LINE added to its config (a key such as "tick_slack_ms: 0", or ""),
+# results to RESULTS; returns once a result is OK and 2 s more have passed
+# (the gates past their first ticks).
+start_core_5fps() {
+	local results=$1 extra=$2; shift 2
+	{
+		echo "models_root: $MODELS"
+		echo "socket_dir: $WORK"
+		echo "control_socket: $WORK/core.sock"
+		echo "results: $results"
+		echo "$extra"
+		echo "cameras: [$(IFS=,; echo "$*")]"
+		echo "subscriptions:"
+		for c in "$@"; do echo "  - {camera: $c, model: blazeface-front, fps: 5}"; done
+	} >"$WORK/core.yaml"
+	start core "$BIN/ruth-ai-core" --config "$WORK/core.yaml"
+	wait_for "$WORK/core.log" 'READY cameras=' 10 || fail "core not ready"
+	wait_for "$results" '"status":"OK"' 20 || fail "no OK result within 20 s"
+	sleep 2
+}
+
 # Python helper over the results file: prints JSON stats.
 #   results_stats FILE MODEL CAMERA FROM_NS TO_NS
 results_stats() {

@@ -27,23 +27,6 @@ start_vasd "$WORK/vasd.yaml"
 start_runtime blazeface-front --force-cpu --workers 2
 C=("${CAMS[@]}")
 
-run_core() { # EXTRA_LINE RESULTS
-	{
-		echo "models_root: $MODELS"
-		echo "socket_dir: $WORK"
-		echo "control_socket: $WORK/core.sock"
-		echo "results: $2"
-		echo "$1"
-		echo "cameras: [$(IFS=,; echo "${C[*]}")]"
-		echo "subscriptions:"
-		for c in "${C[@]}"; do echo "  - {camera: $c, model: blazeface-front, fps: 5}"; done
-	} >"$WORK/core.yaml"
-	start core "$BIN/ruth-ai-core" --config "$WORK/core.yaml"
-	wait_for "$WORK/core.log" 'READY cameras=' 10 || fail "core not ready"
-	wait_for "$2" '"status":"OK"' 20 || fail "no OK result within 20 s"
-	sleep 2
-}
-
 grouped() { ctl list --json | jget "[m['grouped'] for m in d['models'] if m['id'] == 'blazeface-front'][0]"; }
 
 # check RESULTS T0 T1: every camera 5 +- 1 results a second, all OK
@@ -59,14 +42,14 @@ sys.exit(0 if 4.0 <= d['rate'] <= 6.0 and d['ok'] == d['n'] else 1)" "$st" ||
 	log "$N cameras: 5 +- 1 results/s each, all OK"
 }
 
-run_core "" "$WORK/group.jsonl"
+start_core_5fps "$WORK/group.jsonl" "" "${C[@]}"
 g0=$(grouped); t0=$(now_ns); sleep 8; t1=$(now_ns); g1=$(grouped)
 log "default tick_group: $((g1 - g0)) requests sent grouped in 8 s ($(grouped) in all)"
 [ "$((g1 - g0))" -gt 0 ] || fail "no request sent grouped with the default tick_group"
 check_rates "$WORK/group.jsonl" "$t0" "$t1"
 stop core
 
-run_core "tick_group: 1" "$WORK/nogroup.jsonl"
+start_core_5fps "$WORK/nogroup.jsonl" "tick_group: 1" "${C[@]}"
 t0=$(now_ns); sleep 6; t1=$(now_ns)
 g=$(grouped)
 log "tick_group 1: $g requests sent grouped"

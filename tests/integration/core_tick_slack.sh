@@ -14,26 +14,6 @@ write_vasd_config "$WORK/vasd.yaml" 18730 "${C[0]}=m1" "${C[1]}=m2" "${C[2]}=m3"
 start_vasd "$WORK/vasd.yaml"
 start_runtime blazeface-front --force-cpu --workers 1
 
-run_core() { # SLACK_LINE RESULTS
-	cat >"$WORK/core.yaml" <<YAML
-models_root: $MODELS
-socket_dir: $WORK
-control_socket: $WORK/core.sock
-results: $2
-$1
-cameras: [${C[0]}, ${C[1]}, ${C[2]}, ${C[3]}]
-subscriptions:
-  - {camera: ${C[0]}, model: blazeface-front, fps: 5}
-  - {camera: ${C[1]}, model: blazeface-front, fps: 5}
-  - {camera: ${C[2]}, model: blazeface-front, fps: 5}
-  - {camera: ${C[3]}, model: blazeface-front, fps: 5}
-YAML
-	start core "$BIN/ruth-ai-core" --config "$WORK/core.yaml"
-	wait_for "$WORK/core.log" 'READY cameras=' 10 || fail "core not ready"
-	wait_for "$2" '"status":"OK"' 20 || fail "no OK result within 20 s"
-	sleep 2
-}
-
 # frames exported per camera so far, from vasd's status file: "id n id n ..."
 exported() {
 	python3 -c "
@@ -73,7 +53,7 @@ for s in subs:
 print(sum(s['ticks_early'] for s in subs), sum(s['ticks'] for s in subs))"
 }
 
-run_core "" "$WORK/slack.jsonl"
+start_core_5fps "$WORK/slack.jsonl" "" "${C[@]}"
 e0=$(exported); t0=$(now_ns); sleep 8; t1=$(now_ns); e1=$(exported)
 check_rates "$WORK/slack.jsonl" "$t0" "$t1" "$e0" "$e1"
 read -r early ticks <<<"$(early_ticks)" || fail "ruthctl list --json: bad subscription counters"
@@ -81,7 +61,7 @@ log "default slack: $early of $ticks ticks served early"
 [ "$early" -gt 0 ] || fail "no tick served early with the default tick_slack_ms"
 stop core
 
-run_core "tick_slack_ms: 0" "$WORK/noslack.jsonl"
+start_core_5fps "$WORK/noslack.jsonl" "tick_slack_ms: 0" "${C[@]}"
 e0=$(exported); t0=$(now_ns); sleep 6; t1=$(now_ns); e1=$(exported)
 check_rates "$WORK/noslack.jsonl" "$t0" "$t1" "$e0" "$e1"
 read -r early ticks <<<"$(early_ticks)" || fail "ruthctl list --json: bad subscription counters"
