@@ -601,9 +601,11 @@ static int conn_read_locked(struct serv *t, struct ruth_conn *c)
 
 /* ---------------------------------------------------------------- serving threads */
 
-/* Run a job, answer it on its connection, give the job back. queued: the job
- * waited in the queue (not the request this thread has just read). */
-static void run_job(struct serv *t, struct ruth_job *job, int queued)
+/* Run a job, answer it on its connection, give the job back. waited: the job
+ * waited behind other work (in the queue, or held in this thread's group
+ * while the Runs before it went), not the request this thread has just read.
+ * Returns whether it ran (0: its client had gone). */
+static int run_job(struct serv *t, struct ruth_job *job, int waited)
 {
 	struct server *s = t->s;
 	struct ruth_conn *c = job->conn;
@@ -613,14 +615,15 @@ static void run_job(struct serv *t, struct ruth_job *job, int queued)
 	 * connection is closed here rather than when a thread next reads it (the
 	 * server treats end of input as the end of the connection, as the reader
 	 * does). A connection that closes after this check just has its answer
-	 * dropped below, under the lock. Only queued jobs are checked: the request
-	 * a thread has just read is microseconds old, a hang-up since then is no
-	 * likelier than one during the run (which this check cannot see either),
-	 * and the poll() is a system call on every request (~1-2 us on a VM with
-	 * page-table isolation); at most one such job per thread runs for a
-	 * client that left. */
+	 * dropped below, under the lock. Only jobs that waited are checked (a
+	 * group's later ones too: each waits a Run or more, as queued ones do):
+	 * the request a thread has just read is microseconds old, a hang-up since
+	 * then is no likelier than one during the run (which this check cannot
+	 * see either), and the poll() is a system call on every request (~1-2 us
+	 * on a VM with page-table isolation); at most one such job per thread
+	 * runs for a client that left. */
 	pthread_mutex_lock(&c->lock);
-	if (queued && c->fd >= 0) {
+	if (waited && c->fd >= 0) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLRDHUP };
 		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			conn_close_locked(s, c);
@@ -658,6 +661,7 @@ static void run_job(struct serv *t, struct ruth_job *job, int queued)
 	s->free_list = job;
 	pthread_mutex_unlock(&s->qlock);
 	conn_put(c);
+	return open;
 }
 
 static struct ruth_job *queue_pop(struct server *s)
@@ -800,7 +804,7 @@ static void *serv_main(void *arg)
 		if (t->own) {
 			job = t->own;
 			t->own = NULL;
-			uint32_t n_grp = t->n_group;
+			uint32_t n_grp = t->n_group, n_ran = 0;
 			t->n_group = 0;
 			t->hold = n_grp > 0;
 			run_job(t, job, 0);
@@ -810,10 +814,10 @@ static void *serv_main(void *arg)
 				s->held--;
 				pthread_mutex_unlock(&s->qlock);
 				t->hold = i + 1 < n_grp;
-				run_job(t, t->group[i], 0);
+				n_ran += (uint32_t)run_job(t, t->group[i], 1);
 			}
-			if (n_grp)
-				atomic_fetch_add_explicit(&s->rt->requests_grouped, n_grp, memory_order_relaxed);
+			if (n_ran)
+				atomic_fetch_add_explicit(&s->rt->requests_grouped, n_ran, memory_order_relaxed);
 			t->hold = 0;
 			answered = 1;
 		}

@@ -505,6 +505,26 @@ int rt_raw_wait_closed(int fd, int timeout_ms)
 	return 0;
 }
 
+int rt_wait_idle(const char *sock, int timeout_ms, struct ruth_ipc_health_ack *h)
+{
+	struct ruth_ipc_client *c = NULL;
+	memset(h, 0, sizeof(*h));
+	if (ruth_ipc_client_connect(&c, sock, "check", timeout_ms, NULL) != 0)
+		return -1;
+	int rc = -1;
+	for (int i = 0; i < 200; i++) {
+		if (ruth_ipc_client_health(c, h, timeout_ms) != 0)
+			break;
+		if (h->inflight == 0 && h->connections == 1) {
+			rc = 0;
+			break;
+		}
+		usleep(50000);
+	}
+	ruth_ipc_client_close(&c);
+	return rc;
+}
+
 void rt_infer_req(struct ruth_ipc_infer_request *req, const char *camera, uint64_t gen, uint64_t seq)
 {
 	memset(req, 0, sizeof(*req));

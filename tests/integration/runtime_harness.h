@@ -85,6 +85,11 @@ int rt_raw_hello(int fd);
 int rt_raw_hello_version(int fd, uint16_t max_version);
 /* 1 when the peer closed the connection within timeout_ms. */
 int rt_raw_wait_closed(int fd, int timeout_ms);
+/* Ask HEALTH on a new connection, every 50 ms for up to 10 s, until the
+ * runtime has nothing in flight and that connection is its only one (the
+ * clients before it gone). timeout_ms bounds each connect and HEALTH. 0 when
+ * it got there; -1 if not or on an IPC error. *h: the last HEALTH_ACK. */
+int rt_wait_idle(const char *sock, int timeout_ms, struct ruth_ipc_health_ack *h);
 
 void rt_infer_req(struct ruth_ipc_infer_request *req, const char *camera, uint64_t gen, uint64_t seq);
 
